@@ -1,0 +1,127 @@
+#include "common/device.h"
+
+#include <fcntl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "common/fs_util.h"
+
+namespace vdev {
+namespace {
+
+std::string SysnameOf(std::string_view devpath) {
+  std::string name(BaseName(devpath));
+  for (char& c : name)
+    if (c == '!') c = '/';
+  return name;
+}
+
+// Resolves "../../devices/x" (a link found at link_dir) to the devpath "/devices/x".
+std::optional<std::string> ResolveDevpathLink(std::string_view link_dir, std::string_view target) {
+  std::string path = "/" + std::string(link_dir);
+  while (!target.empty()) {
+    size_t slash = target.find('/');
+    std::string_view part = target.substr(0, slash);
+    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (path.empty()) return std::nullopt;  // would climb out of the sysfs root
+      path.resize(path.rfind('/'));
+      continue;
+    }
+    path += '/';
+    path.append(part);
+  }
+  if (!IsValidDevpath(path)) return std::nullopt;
+  return path;
+}
+
+}  // namespace
+
+Result<Device> Device::Open(int sysfs_fd, std::string_view devpath) {
+  if (!IsValidDevpath(devpath)) return Fail(EINVAL, "invalid devpath");
+  Device device(sysfs_fd, std::string(devpath));
+  std::string base = device.RelativePath();
+  auto content = ReadFileAt(sysfs_fd, base + "/uevent", 64 * 1024);
+  if (!content) return tl::unexpected(content.error());
+  auto properties = ParseUeventFile(*content);
+  if (!properties) return Fail(properties.error().code, base + "/uevent: " + properties.error().context);
+  device.properties_ = std::move(*properties);
+  if (auto link = ReadLinkAt(sysfs_fd, base + "/subsystem")) device.subsystem_ = BaseName(*link);
+  if (auto link = ReadLinkAt(sysfs_fd, base + "/driver")) device.driver_ = BaseName(*link);
+  device.properties_.Set("DEVPATH", device.devpath_);
+  if (!device.subsystem_.empty()) device.properties_.Set("SUBSYSTEM", device.subsystem_);
+  return device;
+}
+
+Device Device::FromEvent(int sysfs_fd, const Uevent& event) {
+  Device device(sysfs_fd, std::string(event.devpath()));
+  device.properties_ = event;
+  device.subsystem_ = event.subsystem();
+  if (auto driver = event.Get("DRIVER")) {
+    device.driver_ = *driver;
+  } else if (auto link = ReadLinkAt(sysfs_fd, device.RelativePath() + "/driver")) {
+    device.driver_ = BaseName(*link);
+  }
+  return device;
+}
+
+std::string Device::sysname() const { return SysnameOf(devpath_); }
+
+std::string Device::sysnum() const {
+  std::string name = sysname();
+  size_t start = name.size();
+  while (start > 0 && name[start - 1] >= '0' && name[start - 1] <= '9') --start;
+  return name.substr(start);
+}
+
+std::optional<std::string> Device::Attribute(std::string_view name) const {
+  if (!IsValidDevpath("/" + std::string(name))) return std::nullopt;
+  auto value = ReadAttributeAt(sysfs_fd_, RelativePath() + "/" + std::string(name));
+  if (!value) return std::nullopt;
+  return std::move(*value);
+}
+
+std::optional<Device> Device::Parent() const {
+  std::string_view path = devpath_;
+  for (;;) {
+    size_t slash = path.rfind('/');
+    if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
+    path = path.substr(0, slash);
+    std::string uevent = std::string(path.substr(1)) + "/uevent";
+    if (faccessat(sysfs_fd_, uevent.c_str(), F_OK, 0) == 0) {
+      auto parent = Open(sysfs_fd_, path);
+      if (parent) return std::move(*parent);
+    }
+  }
+}
+
+std::string Device::Id() const {
+  return DeviceId(subsystem_, devnum(), properties_.ifindex(), sysname());
+}
+
+std::string DeviceId(std::string_view subsystem, std::optional<dev_t> devnum,
+                     std::optional<int> ifindex, std::string_view sysname) {
+  if (devnum && (major(*devnum) > 0 || minor(*devnum) > 0)) {
+    return (subsystem == "block" ? "b" : "c") + std::to_string(major(*devnum)) + ":" +
+           std::to_string(minor(*devnum));
+  }
+  if (ifindex) return "n" + std::to_string(*ifindex);
+  return "+" + std::string(subsystem) + ":" + std::string(sysname);
+}
+
+std::string DeviceId(const Uevent& event) {
+  return DeviceId(event.subsystem(), event.devnum(), event.ifindex(), SysnameOf(event.devpath()));
+}
+
+Result<std::string> DevpathFromDevnum(int sysfs_fd, bool block, dev_t devnum) {
+  std::string dir = block ? "dev/block" : "dev/char";
+  std::string link_name = std::to_string(major(devnum)) + ":" + std::to_string(minor(devnum));
+  auto target = ReadLinkAt(sysfs_fd, dir + "/" + link_name);
+  if (!target) return tl::unexpected(target.error());
+  auto devpath = ResolveDevpathLink(dir, *target);
+  if (!devpath) return Fail(EINVAL, "unexpected link target in " + dir + "/" + link_name);
+  return *devpath;
+}
+
+}  // namespace vdev

@@ -1,0 +1,34 @@
+// EventState: one event while it is being processed: the device, the properties it will be
+// published with, and what the rules decided (node owner/mode, links, tags, programs).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/device.h"
+#include "common/uevent.h"
+
+namespace vdev {
+
+struct EventState {
+  EventState(Device device_in, Uevent properties_in)
+      : device(std::move(device_in)), properties(std::move(properties_in)) {}
+
+  Device device;
+  // The event's properties, then what the database and the rules added. This is what is
+  // published and stored (E: lines for everything beyond the kernel's own properties).
+  Uevent properties;
+
+  std::optional<uid_t> uid;   // node owner; rules set it, else DEVUID, else root
+  std::optional<gid_t> gid;   // node group; rules set it, else DEVGID, else root
+  std::optional<mode_t> mode; // node mode; rules set it, else DEVMODE, else 0600/0660
+  std::vector<std::string> links;  // symlinks relative to the dev root, no duplicates
+  int link_priority = 0;
+  std::vector<std::string> tags;          // no duplicates
+  std::vector<std::string> run_programs;  // command lines to run after the event is applied
+};
+
+}  // namespace vdev
