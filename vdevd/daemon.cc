@@ -1,0 +1,258 @@
+#include "daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "coldplug.h"
+#include "common/log.h"
+
+namespace vdev {
+namespace {
+
+// Replay events queued ahead of the workers: enough to keep them busy, little enough that
+// a 50 000-event file does not sit in memory at once.
+constexpr size_t kReplayWindow = 512;
+
+size_t DefaultWorkers() {
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  return std::clamp<size_t>(2 * cpus, 2, 16);
+}
+
+// systemd-udevd answers on RUN/udev/control; two device managers must never share a /dev.
+bool UdevdIsRunning(const std::string& run_path) {
+  std::string path = run_path + "/udev/control";
+  sockaddr_un address{};
+  if (path.size() >= sizeof(address.sun_path)) return false;
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
+  return connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+}
+
+std::string Describe(const Uevent& event) {
+  std::string text = std::string(event.action()) + " " + std::string(event.devpath()) + " (" +
+                     std::string(event.subsystem()) + ")";
+  if (auto devname = event.Get("DEVNAME")) text += " " + std::string(*devname);
+  if (auto links = event.Get("DEVLINKS")) text += " links: " + std::string(*links);
+  return text;
+}
+
+}  // namespace
+
+Daemon::Daemon(const DaemonOptions& options, const Roots& roots, Database& database,
+               Processor processor, Reloader reload)
+    : options_(options),
+      roots_(roots),
+      database_(database),
+      processor_(std::move(processor)),
+      reload_(std::move(reload)) {}
+
+Daemon::~Daemon() {
+  // Workers finish their running events before the loop and sources they post to go away.
+  queue_.reset();
+  control_.reset();
+  if (replay_ && replay_ != stdin) fclose(replay_);
+}
+
+Status Daemon::AddSignals() {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  // Blocked in every thread (main() blocks them before any thread starts); read here.
+  if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0) return Fail(EINVAL, "pthread_sigmask");
+  signals_.reset(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (!signals_) return FailErrno("signalfd");
+  return loop_->Add(signals_.get(), EPOLLIN, [this](uint32_t) {
+    signalfd_siginfo info;
+    while (read(signals_.get(), &info, sizeof(info)) == sizeof(info)) {
+      if (info.ssi_signo == SIGHUP) {
+        LogNotice("SIGHUP: reloading rules");
+        if (auto reloaded = reload_(); !reloaded)
+          LogError("reload: %s, keeping the rules in force", reloaded.error().Message().c_str());
+      } else {
+        LogNotice("%s: exiting", strsignal(info.ssi_signo));
+        exit_requested_ = true;
+      }
+    }
+  });
+}
+
+Status Daemon::Start() {
+  auto loop = EventLoop::Create();
+  if (!loop) return tl::unexpected(loop.error());
+  loop_ = std::move(*loop);
+  if (auto added = AddSignals(); !added) return added;
+
+  size_t workers = options_.workers ? options_.workers : DefaultWorkers();
+  queue_ = std::make_unique<EventQueue>(
+      *loop_, workers, processor_, [this](const Uevent& processed) { OnProcessed(processed); });
+
+  const bool listen = !options_.once && options_.replay_path.empty();
+  if (listen && !options_.dry_run) {
+    if (UdevdIsRunning(roots_.paths().run))
+      return Fail(EBUSY, "systemd-udevd is running (its control socket answers); refusing to start");
+  }
+  if (!options_.once) {
+    auto control = ControlServer::Start(*loop_, *this, roots_.run(), roots_.paths().run);
+    if (!control) return tl::unexpected(control.error());
+    control_ = std::move(*control);
+  }
+  if (listen) {
+    // Listen before walking sysfs, so a device that appears during the walk is not missed.
+    NetlinkSource::Options netlink_options;
+    netlink_options.receive_buffer = options_.receive_buffer;
+    auto netlink = NetlinkSource::Open(netlink_options);
+    if (!netlink) return tl::unexpected(netlink.error());
+    netlink_ = std::move(*netlink);
+    if (auto added = loop_->Add(netlink_->fd(), EPOLLIN, [this](uint32_t) { OnNetlinkReadable(); });
+        !added)
+      return added;
+  }
+  if (!options_.replay_path.empty()) {
+    replay_ = options_.replay_path == "-" ? stdin : fopen(options_.replay_path.c_str(), "re");
+    if (!replay_) return FailErrno("open replay file " + options_.replay_path);
+    replay_done_ = false;
+    FeedReplay();
+  } else if (!options_.no_coldplug) {
+    Coldplug();
+  }
+  return Ok();
+}
+
+int Daemon::Run() {
+  if (auto started = Start(); !started) {
+    LogError("%s", started.error().Message().c_str());
+    return 1;
+  }
+  MaybeReady();
+  while (!exit_requested_ && !Done()) {
+    if (auto ran = loop_->RunOnce(-1); !ran) {
+      LogError("%s", ran.error().Message().c_str());
+      return 1;
+    }
+    MaybeReady();
+  }
+  if (replay_errors_ > 0) LogWarning("replay: %zu malformed events skipped", replay_errors_);
+  LogInfo("processed %zu events", processed_);
+  return 0;
+}
+
+bool Daemon::Done() const {
+  if (options_.once) return coldplugged_;
+  if (!options_.replay_path.empty()) return replay_done_ && queue_->idle();
+  return false;
+}
+
+bool Daemon::IsSettled() {
+  if (!queue_->idle() || !replay_done_) return false;
+  if (netlink_) {
+    // A kernel event is in our socket as soon as the write that caused it returns, so an
+    // empty socket and an empty queue mean everything triggered so far is processed.
+    int pending = 0;
+    if (ioctl(netlink_->fd(), FIONREAD, &pending) == 0 && pending > 0) return false;
+  }
+  return true;
+}
+
+void Daemon::Coldplug() {
+  size_t count = 0;
+  auto walked = WalkDevices(roots_.sysfs(), [&](Uevent&& event) {
+    queue_->Push(std::move(event));
+    ++count;
+  });
+  if (!walked) LogError("coldplug: %s, ignoring", walked.error().Message().c_str());
+  LogInfo("coldplug: %zu devices", count);
+}
+
+void Daemon::Reconcile() {
+  std::vector<Uevent> present;
+  auto walked = WalkDevices(roots_.sysfs(), [&](Uevent&& event) { present.push_back(std::move(event)); });
+  if (!walked) {
+    LogError("reconcile: %s, ignoring", walked.error().Message().c_str());
+    return;
+  }
+  std::vector<Uevent> events = table_.Reconcile(present);
+  LogWarning("netlink overflow: events were lost; reconciled %zu devices with sysfs, %zu events",
+             present.size(), events.size());
+  for (auto& event : events) queue_->Push(std::move(event));
+}
+
+void Daemon::OnNetlinkReadable() {
+  auto result = netlink_->Drain([this](Uevent&& event) { queue_->Push(std::move(event)); });
+  // The socket is drained now: what vanished during the walk is already in the queue.
+  if (result.overflowed) Reconcile();
+}
+
+void Daemon::FeedReplay() {
+  if (replay_done_) return;
+  ReplayReader reader(replay_);
+  while (queue_->queued() < kReplayWindow) {
+    auto next = reader.Next();
+    if (!next) {
+      if (next.error().code != EINVAL) {
+        LogError("replay %s: %s", options_.replay_path.c_str(), next.error().Message().c_str());
+        replay_done_ = true;
+        return;
+      }
+      // A malformed event is reported and skipped; the rest of the file still counts.
+      ++replay_errors_;
+      LogWarning("replay %s: %s, skipping it", options_.replay_path.c_str(),
+                 next.error().context.c_str());
+      continue;
+    }
+    if (!*next) {
+      replay_done_ = true;
+      return;
+    }
+    queue_->Push(std::move(**next));
+  }
+}
+
+void Daemon::OnProcessed(const Uevent& processed) {
+  ++processed_;
+  table_.Update(processed);
+  if (LogEnabled(LogLevel::kInfo)) LogInfo("%s", Describe(processed).c_str());
+  if (control_) control_->Publish(processed);
+  FeedReplay();
+  if (control_) control_->NotifyProgress();
+}
+
+void Daemon::MaybeReady() {
+  if (coldplugged_ || !queue_->idle() || !replay_done_) return;
+  coldplugged_ = true;
+  if (!options_.no_coldplug && options_.replay_path.empty()) PruneStaleRecords();
+  if (options_.ready_fd >= 0) {
+    // s6-style readiness: one newline, then the fd is closed.
+    (void)!write(options_.ready_fd, "\n", 1);
+    close(options_.ready_fd);
+  }
+  LogNotice("ready: %zu devices known", table_.size());
+}
+
+void Daemon::PruneStaleRecords() {
+  // Records of devices that went away while no vdevd was running.
+  auto ids = database_.ListIds();
+  if (!ids) return;
+  auto known = table_.Ids();
+  for (const auto& id : *ids) {
+    if (known.count(id)) continue;
+    auto record = database_.Read(id);
+    if (auto removed = database_.Remove(id, record ? &*record : nullptr); !removed)
+      LogWarning("%s: %s, ignoring", id.c_str(), removed.error().Message().c_str());
+  }
+}
+
+}  // namespace vdev

@@ -1,0 +1,77 @@
+// Daemon: vdevd's main loop. It feeds events from netlink, the coldplug walk or a replay
+// file into the EventQueue, answers the control socket, handles signals, reconciles after
+// a netlink overflow and decides when --once and --replay are done.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/database.h"
+#include "common/roots.h"
+#include "common/uevent.h"
+#include "control_server.h"
+#include "daemon_options.h"
+#include "device_table.h"
+#include "event_loop.h"
+#include "event_queue.h"
+#include "netlink_source.h"
+
+namespace vdev {
+
+class Daemon : public ControlHandler {
+ public:
+  using Processor = std::function<Uevent(Uevent&&)>;
+  using Reloader = std::function<Status()>;
+
+  // processor runs each event (on a worker thread); reload re-reads the rules (SIGHUP,
+  // "vdevadm control --reload") and keeps the old ones when it fails.
+  Daemon(const DaemonOptions& options, const Roots& roots, Database& database,
+         Processor processor, Reloader reload);
+  ~Daemon() override;
+
+  // Runs until SIGTERM/SIGINT, "vdevadm control --exit", or (--once, --replay) until the
+  // work is done. Returns the process exit status.
+  int Run();
+
+  // ControlHandler
+  bool IsSettled() override;
+  void RequestExit() override { exit_requested_ = true; }
+  Status Reload() override { return reload_(); }
+
+ private:
+  [[nodiscard]] Status Start();
+  [[nodiscard]] Status AddSignals();
+  void OnNetlinkReadable();
+  void OnProcessed(const Uevent& processed);
+  void Coldplug();
+  void Reconcile();
+  void FeedReplay();
+  void MaybeReady();
+  void PruneStaleRecords();
+  bool Done() const;
+
+  const DaemonOptions& options_;
+  const Roots& roots_;
+  Database& database_;
+  Processor processor_;
+  Reloader reload_;
+
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<EventQueue> queue_;
+  std::unique_ptr<NetlinkSource> netlink_;
+  std::unique_ptr<ControlServer> control_;
+  UniqueFd signals_;
+  DeviceTable table_;
+
+  FILE* replay_ = nullptr;
+  bool replay_done_ = true;
+  size_t replay_errors_ = 0;
+  bool coldplugged_ = false;  // the start-up coldplug has been fully processed
+  bool exit_requested_ = false;
+  size_t processed_ = 0;
+};
+
+}  // namespace vdev

@@ -1,0 +1,46 @@
+// EventProcessor: runs one event through the worker's steps: the device and its old record,
+// the rules, the node and its links, the database record, the programs to run after.
+// Called concurrently from the worker threads for events the EventQueue let start.
+#pragma once
+
+#include <string>
+
+#include "common/database.h"
+#include "common/roots.h"
+#include "common/uevent.h"
+#include "node_writer.h"
+#include "program_runner.h"
+#include "rule_store.h"
+
+namespace vdev {
+
+struct ProcessorOptions {
+  bool devtmpfs = false;     // the kernel makes nodes; we only set owner and mode
+  std::string dev_root_path = "/dev";  // prefix of DEVNAME and DEVLINKS in published events
+};
+
+class EventProcessor {
+ public:
+  EventProcessor(const Roots& roots, Database& database, NodeWriter& nodes,
+                 const RuleStore& rules, ProgramRunner& runner, ProcessorOptions options)
+      : roots_(roots),
+        database_(database),
+        nodes_(nodes),
+        rules_(rules),
+        runner_(runner),
+        options_(std::move(options)) {}
+
+  // Returns the event as published: the kernel's properties plus DEVNAME under the dev
+  // root, DEVLINKS, TAGS, CURRENT_TAGS, USEC_INITIALIZED and what the rules set.
+  Uevent Process(Uevent event);
+
+ private:
+  const Roots& roots_;
+  Database& database_;
+  NodeWriter& nodes_;
+  const RuleStore& rules_;
+  ProgramRunner& runner_;
+  ProcessorOptions options_;
+};
+
+}  // namespace vdev

@@ -1,0 +1,173 @@
+#include "event_queue.h"
+
+#include <unordered_set>
+
+#include "common/log.h"
+
+namespace vdev {
+namespace {
+
+// A candidate scans the queue from the front; past this many blocked events it waits for
+// the next pass, so one long chain of dependent events cannot make scheduling quadratic.
+constexpr size_t kMaxScan = 4096;
+
+bool IsAncestor(std::string_view ancestor, std::string_view path) {
+  return path.size() > ancestor.size() && path.starts_with(ancestor) &&
+         path[ancestor.size()] == '/';
+}
+
+uint64_t DevnumKey(dev_t devnum, bool block) { return (static_cast<uint64_t>(devnum) << 1) | block; }
+
+// Everything that earlier events hold, indexed so one candidate is checked in O(depth).
+class BusySet {
+ public:
+  void Add(const EventKeys& keys) {
+    AddPath(keys.devpath);
+    if (!keys.devpath_old.empty()) AddPath(keys.devpath_old);
+    if (keys.devnum) devnums_.insert(DevnumKey(*keys.devnum, keys.block));
+    if (keys.ifindex) ifindexes_.insert(*keys.ifindex);
+  }
+
+  bool Conflicts(const EventKeys& keys) const {
+    if (PathConflicts(keys.devpath)) return true;
+    if (!keys.devpath_old.empty() && PathConflicts(keys.devpath_old)) return true;
+    if (keys.devnum && devnums_.count(DevnumKey(*keys.devnum, keys.block))) return true;
+    if (keys.ifindex && ifindexes_.count(*keys.ifindex)) return true;
+    return false;
+  }
+
+ private:
+  void AddPath(const std::string& path) {
+    paths_.insert(path);
+    for (size_t slash = path.rfind('/'); slash > 0 && slash != std::string::npos;
+         slash = path.rfind('/', slash - 1)) {
+      if (!ancestors_.insert(path.substr(0, slash)).second) break;  // the rest is there too
+    }
+  }
+
+  bool PathConflicts(const std::string& path) const {
+    if (paths_.count(path) || ancestors_.count(path)) return true;  // same, or a busy child
+    for (size_t slash = path.rfind('/'); slash > 0 && slash != std::string::npos;
+         slash = path.rfind('/', slash - 1)) {
+      if (paths_.count(path.substr(0, slash))) return true;  // a busy parent
+    }
+    return false;
+  }
+
+  std::unordered_set<std::string> paths_;
+  std::unordered_set<std::string> ancestors_;
+  std::unordered_set<uint64_t> devnums_;
+  std::unordered_set<int> ifindexes_;
+};
+
+}  // namespace
+
+EventKeys EventKeys::Of(const Uevent& event) {
+  EventKeys keys;
+  keys.devpath = event.devpath();
+  keys.devpath_old = event.GetOr("DEVPATH_OLD");
+  keys.devnum = event.devnum();
+  keys.block = event.subsystem() == "block";
+  keys.ifindex = event.ifindex();
+  return keys;
+}
+
+bool EventsConflict(const EventKeys& earlier, const EventKeys& later) {
+  auto paths_conflict = [](std::string_view a, std::string_view b) {
+    return !a.empty() && !b.empty() && (a == b || IsAncestor(a, b) || IsAncestor(b, a));
+  };
+  if (paths_conflict(earlier.devpath, later.devpath)) return true;
+  if (paths_conflict(earlier.devpath_old, later.devpath)) return true;
+  if (paths_conflict(earlier.devpath, later.devpath_old)) return true;
+  if (earlier.devnum && later.devnum && *earlier.devnum == *later.devnum &&
+      earlier.block == later.block)
+    return true;
+  if (earlier.ifindex && later.ifindex && *earlier.ifindex == *later.ifindex) return true;
+  return false;
+}
+
+EventQueue::EventQueue(EventLoop& loop, size_t workers, Processor processor,
+                       Completion completion)
+    : loop_(loop),
+      workers_(workers == 0 ? 1 : workers),
+      processor_(std::move(processor)),
+      completion_(std::move(completion)) {
+  for (size_t i = 0; i < workers_; ++i) threads_.emplace_back([this] { WorkerMain(); });
+}
+
+EventQueue::~EventQueue() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+void EventQueue::Push(Uevent event) {
+  EventKeys keys = EventKeys::Of(event);
+  queued_.push_back(Entry{next_id_++, std::move(event), std::move(keys)});
+  Schedule();
+}
+
+void EventQueue::Schedule() {
+  if (queued_.empty() || running_.size() >= workers_) return;
+  BusySet busy;
+  for (const auto& [id, keys] : running_) busy.Add(keys);
+  size_t scanned = 0;
+  std::vector<std::pair<uint64_t, Uevent>> started;
+  for (auto it = queued_.begin();
+       it != queued_.end() && running_.size() < workers_ && scanned < kMaxScan; ++scanned) {
+    bool blocked = busy.Conflicts(it->keys);
+    // Later events must wait for this one whether it starts now or stays queued.
+    busy.Add(it->keys);
+    if (blocked) {
+      ++it;
+      continue;
+    }
+    running_.emplace(it->id, std::move(it->keys));
+    started.emplace_back(it->id, std::move(it->event));
+    it = queued_.erase(it);
+  }
+  if (started.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& job : started) jobs_.push_back(std::move(job));
+  }
+  if (started.size() == 1) {
+    wake_.notify_one();
+  } else {
+    wake_.notify_all();
+  }
+}
+
+void EventQueue::Finish(uint64_t id, Uevent processed) {
+  running_.erase(id);
+  Schedule();
+  completion_(processed);
+}
+
+void EventQueue::WorkerMain() {
+  for (;;) {
+    std::pair<uint64_t, Uevent> job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (stopping_) return;  // jobs not yet picked up are dropped
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    uint64_t id = job.first;
+    Uevent processed;
+    try {
+      processed = processor_(std::move(job.second));
+    } catch (const std::bad_alloc&) {
+      LogError("out of memory while processing an event, ignoring");
+    }
+    loop_.Post([this, id, processed = std::move(processed)]() mutable {
+      Finish(id, std::move(processed));
+    });
+  }
+}
+
+}  // namespace vdev

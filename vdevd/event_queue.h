@@ -1,0 +1,86 @@
+// EventQueue: the one place where DESIGN.md's ordering rule lives. An event starts only when
+// no earlier event still queued or running touches the same devpath, a parent or child
+// devpath, the same device number or the same network interface; independent events run in
+// parallel on a bounded pool of worker threads.
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/uevent.h"
+#include "event_loop.h"
+
+namespace vdev {
+
+// What an event can conflict on.
+struct EventKeys {
+  std::string devpath;
+  std::string devpath_old;    // DEVPATH_OLD of a move event
+  std::optional<dev_t> devnum;
+  bool block = false;
+  std::optional<int> ifindex;
+
+  static EventKeys Of(const Uevent& event);
+};
+
+// True when later must wait for earlier (systemd's devpath-conflict cases).
+bool EventsConflict(const EventKeys& earlier, const EventKeys& later);
+
+class EventQueue {
+ public:
+  // Runs on a worker thread; returns the event as it is to be published.
+  using Processor = std::function<Uevent(Uevent&&)>;
+  // Runs on the loop thread once an event is done.
+  using Completion = std::function<void(const Uevent& processed)>;
+
+  EventQueue(EventLoop& loop, size_t workers, Processor processor, Completion completion);
+  ~EventQueue();  // lets running events finish, drops queued ones
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  // Loop thread only.
+  void Push(Uevent event);
+  bool idle() const { return queued_.empty() && running_.empty(); }
+  size_t queued() const { return queued_.size(); }
+  size_t running() const { return running_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t id;
+    Uevent event;
+    EventKeys keys;
+  };
+  void Schedule();
+  void Finish(uint64_t id, Uevent processed);
+  void WorkerMain();
+
+  EventLoop& loop_;
+  size_t workers_;
+  Processor processor_;
+  Completion completion_;
+
+  // Loop-thread state.
+  uint64_t next_id_ = 1;
+  std::list<Entry> queued_;
+  std::unordered_map<uint64_t, EventKeys> running_;
+
+  // Hand-over to the workers.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::pair<uint64_t, Uevent>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace vdev
