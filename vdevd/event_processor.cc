@@ -1,0 +1,170 @@
+#include "event_processor.h"
+
+#include <sys/sysmacros.h>
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/device.h"
+#include "common/log.h"
+#include "event_state.h"
+#include "rule_set.h"
+
+namespace vdev {
+namespace {
+
+uint64_t NowUsec() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+}
+
+template <class Number>
+std::optional<Number> ParseProperty(const Uevent& event, std::string_view key, int base) {
+  auto text = event.Get(key);
+  if (!text || text->empty()) return std::nullopt;
+  Number value{};
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value, base);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return value;
+}
+
+std::string NodeName(const Uevent& event) {
+  std::string_view name = event.devname();
+  if (name.starts_with("/dev/")) name.remove_prefix(5);
+  return std::string(name);
+}
+
+// udev's /dev/block/MAJ:MIN and /dev/char/MAJ:MIN links.
+std::string DevnumLink(bool block, dev_t devnum) {
+  return std::string(block ? "block/" : "char/") + std::to_string(major(devnum)) + ":" +
+         std::to_string(minor(devnum));
+}
+
+std::string JoinTags(const std::vector<std::string>& tags) {
+  if (tags.empty()) return {};
+  std::string joined = ":";
+  for (const auto& tag : tags) joined += tag + ":";
+  return joined;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+Uevent EventProcessor::Process(Uevent event) {
+  const bool remove = event.action() == "remove";
+  std::string id = DeviceId(event);
+  std::optional<DeviceRecord> old_record;
+  if (auto record = database_.Read(id)) {
+    old_record = std::move(*record);
+  } else if (record.error().code != ENOENT) {
+    LogWarning("%s: reading database record: %s, ignoring", std::string(event.devpath()).c_str(),
+               record.error().Message().c_str());
+  }
+
+  EventState state(Device::FromEvent(roots_.sysfs(), event), event);
+  // A change keeps what earlier events learned; an add is a new device instance (a reused
+  // name such as loop0 must not inherit the previous medium's properties).
+  if (old_record && event.action() != "add") {
+    for (const auto& [key, value] : old_record->properties)
+      if (!event.Has(key)) state.properties.Set(key, value);
+  }
+  if (auto rules = rules_.Get()) rules->Apply(state, runner_);
+
+  const std::string node_name = NodeName(event);
+  const auto devnum = event.devnum();
+  const bool block = event.subsystem() == "block";
+  const bool has_node = !node_name.empty() && devnum;
+  // The links the rules asked for (stored and published), and the devnum link besides.
+  std::vector<std::string> rule_links, links;
+  if (has_node && !remove) {
+    for (const auto& link : state.links)
+      if (!Contains(rule_links, link)) rule_links.push_back(link);
+    links = rule_links;
+    links.push_back(DevnumLink(block, *devnum));
+  }
+
+  if (has_node) {
+    if (remove) {
+      if (!options_.devtmpfs) {
+        if (auto removed = nodes_.RemoveNode(node_name, block, *devnum); !removed)
+          LogWarning("%s: %s, ignoring", node_name.c_str(), removed.error().Message().c_str());
+      }
+    } else {
+      NodeSpec node;
+      node.name = node_name;
+      node.block = block;
+      node.devnum = *devnum;
+      node.uid = state.uid.value_or(ParseProperty<uid_t>(event, "DEVUID", 10).value_or(0));
+      node.gid = state.gid.value_or(ParseProperty<gid_t>(event, "DEVGID", 10).value_or(0));
+      bool owner_set = state.uid || state.gid;
+      node.mode = state.mode.value_or(
+          ParseProperty<mode_t>(event, "DEVMODE", 8).value_or(owner_set ? 0660 : 0600));
+      Status applied = options_.devtmpfs ? nodes_.SetNodePermissions(node) : nodes_.CreateNode(node);
+      if (!applied) LogWarning("%s: %s, ignoring", node_name.c_str(), applied.error().Message().c_str());
+      for (const auto& link : links) {
+        if (auto linked = nodes_.CreateLink(link, node_name); !linked)
+          LogWarning("%s: %s, ignoring", link.c_str(), linked.error().Message().c_str());
+      }
+    }
+    // Links of the previous event (or of the removed device) that are no longer wanted;
+    // the writer leaves a link alone that another device has taken over meanwhile.
+    std::vector<std::string> stale;
+    if (remove) stale.push_back(DevnumLink(block, *devnum));
+    if (old_record) {
+      for (const auto& link : old_record->links)
+        if (!Contains(links, link)) stale.push_back(link);
+    }
+    for (const auto& link : stale) {
+      if (auto unlinked = nodes_.RemoveLink(link, node_name); !unlinked)
+        LogWarning("%s: %s, ignoring", link.c_str(), unlinked.error().Message().c_str());
+    }
+  }
+
+  DeviceRecord record;
+  record.links = rule_links;
+  record.link_priority = state.link_priority;
+  for (const auto& [key, value] : state.properties.properties()) {
+    auto kernel_value = event.Get(key);
+    if (!kernel_value || *kernel_value != value) record.properties.emplace_back(key, value);
+  }
+  record.current_tags = state.tags;
+  record.tags = old_record && !remove && event.action() != "add" ? old_record->tags
+                                                                 : std::vector<std::string>{};
+  for (const auto& tag : state.tags)
+    if (!Contains(record.tags, tag)) record.tags.push_back(tag);
+  record.usec_initialized =
+      old_record && old_record->usec_initialized ? old_record->usec_initialized : NowUsec();
+
+  Status stored = remove ? database_.Remove(id, old_record ? &*old_record : nullptr)
+                         : database_.Write(id, record, old_record ? &*old_record : nullptr);
+  if (!stored) LogWarning("%s: database: %s, ignoring", id.c_str(), stored.error().Message().c_str());
+
+  Uevent published = std::move(state.properties);
+  if (!node_name.empty()) published.Set("DEVNAME", options_.dev_root_path + "/" + node_name);
+  const std::vector<std::string>& published_links = remove && old_record ? old_record->links : record.links;
+  if (!published_links.empty()) {
+    std::string devlinks;
+    for (const auto& link : published_links) {
+      if (!devlinks.empty()) devlinks += ' ';
+      devlinks += options_.dev_root_path + "/" + link;
+    }
+    published.Set("DEVLINKS", devlinks);
+  }
+  if (!record.tags.empty()) published.Set("TAGS", JoinTags(record.tags));
+  if (!record.current_tags.empty()) published.Set("CURRENT_TAGS", JoinTags(record.current_tags));
+  published.Set("USEC_INITIALIZED", std::to_string(record.usec_initialized));
+
+  for (const auto& program : state.run_programs) {
+    if (auto ran = runner_.Run(program, published); !ran)
+      LogWarning("%s: run '%s': %s, ignoring", id.c_str(), program.c_str(),
+                 ran.error().Message().c_str());
+  }
+  return published;
+}
+
+}  // namespace vdev

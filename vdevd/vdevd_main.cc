@@ -1,0 +1,136 @@
+// vdevd: the device manager daemon. The only file that knows the concrete types: it reads
+// the options, builds the parts and hands them to the Daemon.
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "common/database.h"
+#include "common/log.h"
+#include "common/roots.h"
+#include "daemon.h"
+#include "daemon_options.h"
+#include "dev_mount.h"
+#include "event_processor.h"
+#include "node_writer.h"
+#include "rule_set.h"
+#include "rule_store.h"
+#include "spawn_program_runner.h"
+
+namespace vdev {
+namespace {
+
+void LogRuleErrors(const std::vector<std::string>& errors) {
+  for (const auto& error : errors) LogError("%s", error.c_str());
+}
+
+int Main(int argc, char** argv) {
+  // Signals are read through a signalfd by the loop: block them before any thread starts so
+  // that every thread inherits the mask. SIGPIPE would kill us on a vanished client.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto parsed = ParseDaemonOptions(argc, argv);
+  if (!parsed) {
+    fprintf(stderr, "vdevd: %s\nTry 'vdevd --help'.\n", parsed.error().context.c_str());
+    return 2;
+  }
+  DaemonOptions options = std::move(*parsed);
+  if (options.help) {
+    fputs(DaemonUsage(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    puts("vdevd " VDEV_VERSION);
+    return 0;
+  }
+  SetLogLevel(options.log_level);
+  SetLogTarget(options.log_target, "vdevd");
+
+  RuleLoadResult loaded = RuleSet::Load(options.rules_dirs);
+  LogRuleErrors(loaded.errors);
+  if (options.check_config) {
+    printf("%zu rules loaded, %zu errors\n", loaded.rules.size(), loaded.errors.size());
+    return loaded.errors.empty() ? 0 : 1;
+  }
+
+  if (options.dry_run) {
+    // Nothing the dry run does may touch the real database or control socket.
+    char run_template[] = "/tmp/vdevd-dry-run.XXXXXX";
+    if (!mkdtemp(run_template)) {
+      LogError("mkdtemp: %m");
+      return 1;
+    }
+    options.roots.run = run_template;
+    LogNotice("dry run: nodes are only printed; database in %s", run_template);
+  } else if (options.mount_tmpfs) {
+    if (auto mounted = MountTmpfs(options.roots.dev); !mounted) {
+      LogError("%s", mounted.error().Message().c_str());
+      return 1;
+    }
+  }
+  if (options.devfs == DevfsMode::kAuto) {
+    auto detected = DetectDevfs(options.roots.dev);
+    if (!detected) {
+      LogError("%s", detected.error().Message().c_str());
+      return 1;
+    }
+    options.devfs = *detected;
+  }
+
+  auto roots = Roots::Open(options.roots, /*create_state=*/true);
+  if (!roots) {
+    LogError("%s", roots.error().Message().c_str());
+    return 1;
+  }
+  auto database = Database::Open(roots->run(), /*create=*/true);
+  if (!database) {
+    LogError("%s", database.error().Message().c_str());
+    return 1;
+  }
+
+  std::unique_ptr<NodeWriter> nodes;
+  if (options.dry_run) {
+    nodes = std::make_unique<RecordingNodeWriter>(/*print=*/true);
+  } else {
+    nodes = std::make_unique<DevNodeWriter>(roots->dev());
+  }
+  SpawnProgramRunner runner(options.helper_dirs,
+                            std::chrono::milliseconds(static_cast<long>(options.event_timeout * 1000)));
+  RuleStore rules;
+  rules.Set(std::make_shared<const RuleSet>(std::move(loaded.rules)));
+
+  ProcessorOptions processor_options;
+  processor_options.devtmpfs = options.devfs == DevfsMode::kDevtmpfs;
+  processor_options.dev_root_path = options.roots.dev;
+  EventProcessor processor(*roots, *database, *nodes, rules, runner, processor_options);
+
+  auto reload = [&options, &rules]() -> Status {
+    RuleLoadResult reloaded = RuleSet::Load(options.rules_dirs);
+    if (!reloaded.errors.empty()) {
+      LogRuleErrors(reloaded.errors);
+      return Fail(EINVAL, reloaded.errors.front());
+    }
+    rules.Set(std::make_shared<const RuleSet>(std::move(reloaded.rules)));
+    LogNotice("rules reloaded");
+    return Ok();
+  };
+  LogNotice("managing %s (%s) from %s", options.roots.dev.c_str(),
+            processor_options.devtmpfs ? "devtmpfs" : "tmpfs", options.roots.sysfs.c_str());
+  Daemon daemon(options, *roots, *database,
+                [&processor](Uevent&& event) { return processor.Process(std::move(event)); },
+                reload);
+  return daemon.Run();
+}
+
+}  // namespace
+}  // namespace vdev
+
+int main(int argc, char** argv) { return vdev::Main(argc, argv); }
