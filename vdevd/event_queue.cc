@@ -111,13 +111,16 @@ void EventQueue::Push(Uevent event) {
 }
 
 void EventQueue::Schedule() {
-  if (queued_.empty() || running_.size() >= workers_) return;
+  // Up to two events per worker are handed over at once, so a worker that finishes finds
+  // its next event waiting instead of idling until the loop thread has caught up.
+  const size_t capacity = 2 * workers_;
+  if (queued_.empty() || running_.size() >= capacity) return;
   BusySet busy;
   for (const auto& [id, keys] : running_) busy.Add(keys);
   size_t scanned = 0;
   std::vector<std::pair<uint64_t, Uevent>> started;
   for (auto it = queued_.begin();
-       it != queued_.end() && running_.size() < workers_ && scanned < kMaxScan; ++scanned) {
+       it != queued_.end() && running_.size() < capacity && scanned < kMaxScan; ++scanned) {
     bool blocked = busy.Conflicts(it->keys);
     // Later events must wait for this one whether it starts now or stays queued.
     busy.Add(it->keys);

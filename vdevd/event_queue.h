@@ -73,7 +73,7 @@ class EventQueue {
   // Loop-thread state.
   uint64_t next_id_ = 1;
   std::list<Entry> queued_;
-  std::unordered_map<uint64_t, EventKeys> running_;
+  std::unordered_map<uint64_t, EventKeys> running_;  // handed to the workers, not finished
 
   // Hand-over to the workers.
   std::mutex mutex_;

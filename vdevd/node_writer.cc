@@ -27,6 +27,15 @@ std::string ModeText(mode_t mode) {
   return buffer;
 }
 
+// mknodat, creating the parent directories only when they are missing (the common case
+// costs one call).
+int MakeNodeAt(int dev_fd, const std::string& name, mode_t type, dev_t devnum) {
+  if (mknodat(dev_fd, name.c_str(), type, devnum) == 0) return 0;
+  if (errno != ENOENT || DirName(name).empty()) return -1;
+  if (!MakeDirsAt(dev_fd, DirName(name), 0755)) return -1;
+  return mknodat(dev_fd, name.c_str(), type, devnum);
+}
+
 }  // namespace
 
 std::string RelativeLinkTarget(const std::string& link, const std::string& node_name) {
@@ -38,33 +47,31 @@ std::string RelativeLinkTarget(const std::string& link, const std::string& node_
 
 Status DevNodeWriter::CreateNode(const NodeSpec& node) {
   mode_t type = node.block ? S_IFBLK : S_IFCHR;
-  struct stat st;
-  if (fstatat(dev_fd_, node.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (IsNodeOf(st, node.block, node.devnum)) return SetNodePermissions(node);
-    // Something else holds the name (a stale node of a reused name, a symlink): build the
-    // new node beside it and rename it into place, so the name never goes missing.
-    std::string temp = std::string(DirName(node.name));
-    temp = (temp.empty() ? "" : temp + "/") + TemporaryName(".#vdev");
-    if (mknodat(dev_fd_, temp.c_str(), type, node.devnum) < 0) return FailErrno("mknod " + temp);
-    if (fchownat(dev_fd_, temp.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
-        fchmodat(dev_fd_, temp.c_str(), node.mode & 07777, 0) < 0 ||
-        renameat(dev_fd_, temp.c_str(), dev_fd_, node.name.c_str()) < 0) {
-      Error error{errno, "replace " + node.name};
-      unlinkat(dev_fd_, temp.c_str(), 0);
-      return tl::unexpected(error);
-    }
+  // Created with no permissions, then owned and opened up: nobody can open it in between.
+  if (MakeNodeAt(dev_fd_, node.name, type, node.devnum) == 0) {
+    if (fchownat(dev_fd_, node.name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) < 0)
+      return FailErrno("chown " + node.name);
+    if (fchmodat(dev_fd_, node.name.c_str(), node.mode & 07777, 0) < 0)
+      return FailErrno("chmod " + node.name);
     return Ok();
   }
-  if (auto dir = DirName(node.name); !dir.empty()) {
-    if (auto made = MakeDirsAt(dev_fd_, dir, 0755); !made) return made;
+  if (errno != EEXIST) return FailErrno("mknod " + node.name);
+  struct stat st;
+  if (fstatat(dev_fd_, node.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return FailErrno("stat " + node.name);
+  if (IsNodeOf(st, node.block, node.devnum)) return SetNodePermissions(node);
+  // Something else holds the name (a stale node of a reused name, a symlink): build the
+  // new node beside it and rename it into place, so the name never goes missing.
+  std::string dir(DirName(node.name));
+  std::string temp = (dir.empty() ? "" : dir + "/") + TemporaryName(".#vdev");
+  if (mknodat(dev_fd_, temp.c_str(), type, node.devnum) < 0) return FailErrno("mknod " + temp);
+  if (fchownat(dev_fd_, temp.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+      fchmodat(dev_fd_, temp.c_str(), node.mode & 07777, 0) < 0 ||
+      renameat(dev_fd_, temp.c_str(), dev_fd_, node.name.c_str()) < 0) {
+    Error error{errno, "replace " + node.name};
+    unlinkat(dev_fd_, temp.c_str(), 0);
+    return tl::unexpected(error);
   }
-  // Created with no permissions, then owned and opened up: nobody can open it in between.
-  if (mknodat(dev_fd_, node.name.c_str(), type, node.devnum) < 0 && errno != EEXIST)
-    return FailErrno("mknod " + node.name);
-  if (fchownat(dev_fd_, node.name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return FailErrno("chown " + node.name);
-  if (fchmodat(dev_fd_, node.name.c_str(), node.mode & 07777, 0) < 0)
-    return FailErrno("chmod " + node.name);
   return Ok();
 }
 
@@ -97,12 +104,16 @@ Status DevNodeWriter::RemoveNode(const std::string& name, bool block, dev_t devn
 
 Status DevNodeWriter::CreateLink(const std::string& link, const std::string& node_name) {
   std::string target = RelativeLinkTarget(link, node_name);
+  std::string dir(DirName(link));
+  // A new link is one call; only an existing one is read and, if it differs, replaced.
+  if (symlinkat(target.c_str(), dev_fd_, link.c_str()) == 0) return Ok();
+  if (errno == ENOENT && !dir.empty()) {
+    if (auto made = MakeDirsAt(dev_fd_, dir, 0755); !made) return made;
+    if (symlinkat(target.c_str(), dev_fd_, link.c_str()) == 0) return Ok();
+  }
+  if (errno != EEXIST) return FailErrno("symlink " + link);
   auto current = ReadLinkAt(dev_fd_, link);
   if (current && *current == target) return Ok();
-  std::string dir(DirName(link));
-  if (!dir.empty()) {
-    if (auto made = MakeDirsAt(dev_fd_, dir, 0755); !made) return made;
-  }
   std::string temp = (dir.empty() ? "" : dir + "/") + TemporaryName(".#vdev");
   if (symlinkat(target.c_str(), dev_fd_, temp.c_str()) < 0) return FailErrno("symlink " + temp);
   if (renameat(dev_fd_, temp.c_str(), dev_fd_, link.c_str()) < 0) {

@@ -219,7 +219,7 @@ class RuleSet::Parser {
       self->AddError("line longer than " + std::to_string(size - 2) + " characters");
       line = {};
     }
-    std::memcpy(buffer, line.data(), line.size());
+    if (!line.empty()) std::memcpy(buffer, line.data(), line.size());
     buffer[line.size()] = '\n';
     buffer[line.size() + 1] = '\0';
     if (line.starts_with('[')) self->StartSection(line);

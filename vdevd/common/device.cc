@@ -48,7 +48,6 @@ Result<Device> Device::Open(int sysfs_fd, std::string_view devpath) {
   if (!properties) return Fail(properties.error().code, base + "/uevent: " + properties.error().context);
   device.properties_ = std::move(*properties);
   if (auto link = ReadLinkAt(sysfs_fd, base + "/subsystem")) device.subsystem_ = BaseName(*link);
-  if (auto link = ReadLinkAt(sysfs_fd, base + "/driver")) device.driver_ = BaseName(*link);
   device.properties_.Set("DEVPATH", device.devpath_);
   if (!device.subsystem_.empty()) device.properties_.Set("SUBSYSTEM", device.subsystem_);
   return device;
@@ -58,12 +57,16 @@ Device Device::FromEvent(int sysfs_fd, const Uevent& event) {
   Device device(sysfs_fd, std::string(event.devpath()));
   device.properties_ = event;
   device.subsystem_ = event.subsystem();
-  if (auto driver = event.Get("DRIVER")) {
-    device.driver_ = *driver;
-  } else if (auto link = ReadLinkAt(sysfs_fd, device.RelativePath() + "/driver")) {
-    device.driver_ = BaseName(*link);
-  }
+  if (auto driver = event.Get("DRIVER")) device.driver_ = std::string(*driver);
   return device;
+}
+
+const std::string& Device::driver() const {
+  if (!driver_) {
+    auto link = ReadLinkAt(sysfs_fd_, RelativePath() + "/driver");
+    driver_ = link ? std::string(BaseName(*link)) : std::string();
+  }
+  return *driver_;
 }
 
 std::string Device::sysname() const { return SysnameOf(devpath_); }

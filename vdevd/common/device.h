@@ -25,7 +25,8 @@ class Device {
 
   const std::string& devpath() const { return devpath_; }
   const std::string& subsystem() const { return subsystem_; }
-  const std::string& driver() const { return driver_; }
+  // Read from the driver link on first use (most events never ask).
+  const std::string& driver() const;
   // Kernel properties (from the uevent file or the event).
   const Uevent& properties() const { return properties_; }
   std::string_view devtype() const { return properties_.devtype(); }
@@ -54,7 +55,7 @@ class Device {
   int sysfs_fd_;
   std::string devpath_;
   std::string subsystem_;
-  std::string driver_;
+  mutable std::optional<std::string> driver_;
   Uevent properties_;
 };
 

@@ -50,7 +50,9 @@ Result<std::string> ReadLinkAt(int dirfd, const std::string& path) {
 
 std::string TemporaryName(std::string_view prefix) {
   static std::atomic<unsigned long> counter{0};
-  return std::string(prefix) + "." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  // Read once: our processes never fork without exec, so the pid cannot change under us.
+  static const pid_t pid = getpid();
+  return std::string(prefix) + "." + std::to_string(pid) + "." + std::to_string(counter++);
 }
 
 Status WriteFileAtomicAt(int dirfd, const std::string& path, std::string_view content,
