@@ -34,8 +34,6 @@ struct RuleTrace {
   std::string group;                 // them (as written in the rule), empty when none did
 };
 
-class RuleSet;
-
 struct RuleLoadResult;
 
 class RuleSet {

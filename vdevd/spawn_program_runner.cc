@@ -106,8 +106,8 @@ Result<std::string> SpawnProgramRunner::Run(const std::string& command, const Ue
   if (pipe2(out_pipe, O_CLOEXEC) < 0) return FailErrno("pipe for " + *program);
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
   if (pipe2(in_pipe, O_CLOEXEC) < 0) return FailErrno("pipe for " + *program);
-  UniqueFd in_read(in_pipe[0]);
-  UniqueFd(in_pipe[1]).reset();
+  UniqueFd in_read(in_pipe[0]), in_write(in_pipe[1]);
+  in_write.reset();
 
   SpawnFileActions actions;
   posix_spawn_file_actions_adddup2(&actions.actions, in_read.get(), STDIN_FILENO);

@@ -85,6 +85,22 @@ TEST(Replay, ParsesParagraphsAndReportsLines) {
   EXPECT_NE(bad.error().context.find("line 4"), std::string::npos) << bad.error().context;
 }
 
+TEST(Replay, MonitorOutputReplaysAsItIs) {
+  auto events = ParseReplayText(
+      "monitor will print the received events for:\n"
+      "UDEV - the event which udev sends out after rule processing\n"
+      "KERNEL - the kernel uevent\n"
+      "\n"
+      "KERNEL[1234.567890] add      /devices/virtual/mem/null (mem)\n"
+      "ACTION=add\nDEVPATH=/devices/virtual/mem/null\nSUBSYSTEM=mem\nSEQNUM=7\n"
+      "\n"
+      "UDEV  [1234.578901] add      /devices/virtual/mem/null (mem)\n"
+      "ACTION=add\nDEVPATH=/devices/virtual/mem/null\nSUBSYSTEM=mem\nSEQNUM=7\n\n");
+  ASSERT_TRUE(events) << events.error().Message();
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].seqnum(), 7u);
+}
+
 TEST(Replay, BadParagraphDoesNotSwallowTheNext) {
   std::string text =
       "ACTION=add\nbroken\nDEVPATH=/devices/a\nSUBSYSTEM=mem\n\n"

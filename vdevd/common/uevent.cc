@@ -28,6 +28,16 @@ Status AddAssignment(Uevent& event, std::string_view line) {
   return Ok();
 }
 
+// What `vdevadm monitor --property` (and udevadm's) prints besides KEY=VALUE lines: its
+// header and one "KERNEL[time] action devpath (subsystem)" line before each event. Skipped,
+// so monitor output replays as it is.
+bool IsMonitorLine(std::string_view line) {
+  return line.starts_with("KERNEL[") || line.starts_with("UDEV  [") ||
+         line.starts_with("monitor will print the received events for:") ||
+         line.starts_with("UDEV - the event which udev sends out") ||
+         line.starts_with("KERNEL - the kernel uevent");
+}
+
 }  // namespace
 
 std::optional<std::string_view> Uevent::Get(std::string_view key) const {
@@ -183,7 +193,7 @@ Result<std::optional<Uevent>> ReplayReader::Next() {
     std::string_view line(line_buffer, length);
     if (line.ends_with('\n')) line.remove_suffix(1);
     if (line.ends_with('\r')) line.remove_suffix(1);
-    if (line.starts_with('#')) continue;
+    if (line.starts_with('#') || IsMonitorLine(line)) continue;
     if (line.empty()) {
       if (in_paragraph) break;
       continue;

@@ -65,7 +65,8 @@ bool IsKnownAction(std::string_view action);
 std::string FormatProperties(const Uevent& event);
 
 // The replay text format: one event per paragraph of KEY=VALUE lines, paragraphs separated
-// by blank lines; '#' starts a comment line. Errors name the line.
+// by blank lines; '#' starts a comment line. The header lines `vdevadm monitor --property`
+// prints are skipped, so its output replays as it is. Errors name the line.
 class ReplayReader {
  public:
   explicit ReplayReader(FILE* input) : input_(input) {}
