@@ -23,6 +23,10 @@ namespace {
 // header; anything that does not fit here is not a kernel uevent and is dropped.
 constexpr size_t kDatagramSize = 16 * 1024;
 
+// Datagrams read per Drain while nothing overflowed: during a storm the loop still gets to
+// answer the control socket and collect finished events (epoll reports the rest again).
+constexpr size_t kDrainBatch = 4096;
+
 // libnl returns its own negative NLE_* codes; the errno of the failed system call is the
 // more useful one to carry, when there is one.
 tl::unexpected<Error> FailNl(int nl_error, int saved_errno, const std::string& what) {
@@ -134,7 +138,7 @@ NetlinkSource::DrainResult NetlinkSource::Drain(const std::function<void(Uevent&
   DrainResult result;
   std::array<char, kDatagramSize> buffer;
   alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(ucred))> control;
-  for (;;) {
+  for (size_t read_count = 0; result.overflowed || read_count < kDrainBatch; ++read_count) {
     sockaddr_nl sender{};
     iovec io{buffer.data(), buffer.size()};
     msghdr message{};

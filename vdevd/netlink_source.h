@@ -39,7 +39,8 @@ class NetlinkSource {
   // For epoll (EPOLLIN). Owned by this object.
   int fd() const;
 
-  // Reads every queued datagram without blocking and hands each valid kernel uevent to
+  // Reads the queued datagrams (a bounded batch; all of them after an overflow) without
+  // blocking and hands each valid kernel uevent to
   // on_event. ENOBUFS is reported once as overflowed=true and the socket is then drained
   // completely, so that the caller can re-walk sysfs afterwards and miss nothing (a walk
   // before the drain could miss a device that vanished meanwhile). Errors are logged and
