@@ -50,7 +50,10 @@ echo "== attaching a loop device: its events reach vdevd over netlink"
 truncate -s 8M "$demo/loop.img"
 loop=$(losetup -f --show "$demo/loop.img")
 VDEV_RUN_DIR="$demo/run" build/bin/vdevadm settle --timeout 10
-ls -l "$demo/dev/$(basename "$loop")" "$demo/dev/block/" | head -5
+name=$(basename "$loop")
+ls -l "$demo/dev/$name" "$demo/dev/block/$(cat "/sys/block/$name/dev")"
+VDEV_RUN_DIR="$demo/run" VDEV_DEV_ROOT="$demo/dev" build/bin/vdevadm info --query=property \
+  --name="$name" | grep -E '^(DEVNAME|DISKSEQ|USEC_INITIALIZED)='
 losetup -d "$loop" && loop=""
 VDEV_RUN_DIR="$demo/run" build/bin/vdevadm settle --timeout 10
 if [ "$duration" != 0 ]; then

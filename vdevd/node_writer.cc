@@ -137,7 +137,10 @@ Status DevNodeWriter::RemoveLink(const std::string& link, const std::string& nod
 
 void RecordingNodeWriter::Record(std::string line) {
   std::lock_guard lock(mutex_);
-  if (print_) printf("%s\n", line.c_str());
+  if (print_) {
+    printf("%s\n", line.c_str());
+    fflush(stdout);  // keep the lines in step with the log on stderr
+  }
   lines_.push_back(std::move(line));
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "common/database.h"
@@ -124,10 +125,18 @@ int Main(int argc, char** argv) {
   };
   LogNotice("managing %s (%s) from %s", options.roots.dev.c_str(),
             processor_options.devtmpfs ? "devtmpfs" : "tmpfs", options.roots.sysfs.c_str());
-  Daemon daemon(options, *roots, *database,
-                [&processor](Uevent&& event) { return processor.Process(std::move(event)); },
-                reload);
-  return daemon.Run();
+  int status;
+  {
+    Daemon daemon(options, *roots, *database,
+                  [&processor](Uevent&& event) { return processor.Process(std::move(event)); },
+                  reload);
+    status = daemon.Run();
+  }
+  if (options.dry_run) {
+    std::error_code ignored;
+    std::filesystem::remove_all(options.roots.run, ignored);
+  }
+  return status;
 }
 
 }  // namespace
