@@ -59,7 +59,7 @@ Status DevNodeWriter::CreateNode(const NodeSpec& node) {
   struct stat st;
   if (fstatat(dev_fd_, node.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
     return FailErrno("stat " + node.name);
-  if (IsNodeOf(st, node.block, node.devnum)) return SetNodePermissions(node);
+  if (IsNodeOf(st, node.block, node.devnum)) return FixPermissions(node, st);
   // Something else holds the name (a stale node of a reused name, a symlink): build the
   // new node beside it and rename it into place, so the name never goes missing.
   std::string dir(DirName(node.name));
@@ -81,6 +81,10 @@ Status DevNodeWriter::SetNodePermissions(const NodeSpec& node) {
     return FailErrno("stat " + node.name);
   if (!IsNodeOf(st, node.block, node.devnum))
     return Fail(ESTALE, node.name + " is not " + Describe(node.block, node.devnum));
+  return FixPermissions(node, st);
+}
+
+Status DevNodeWriter::FixPermissions(const NodeSpec& node, const struct stat& st) {
   if ((st.st_uid != node.uid || st.st_gid != node.gid) &&
       fchownat(dev_fd_, node.name.c_str(), node.uid, node.gid, AT_SYMLINK_NOFOLLOW) < 0)
     return FailErrno("chown " + node.name);

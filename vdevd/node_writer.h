@@ -2,6 +2,7 @@
 // this seam. DevNodeWriter does it; RecordingNodeWriter records it for --dry-run and tests.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <mutex>
@@ -53,6 +54,8 @@ class DevNodeWriter : public NodeWriter {
   Status RemoveLink(const std::string& link, const std::string& node_name) override;
 
  private:
+  // Owner and mode of the node st describes, changed only where they differ.
+  Status FixPermissions(const NodeSpec& node, const struct stat& st);
   int dev_fd_;  // not owned
 };
 

