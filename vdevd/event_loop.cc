@@ -45,10 +45,14 @@ void EventLoop::Remove(int fd) {
 }
 
 void EventLoop::Post(std::function<void()> task) {
+  bool wake;
   {
     std::lock_guard lock(posted_mutex_);
+    // Tasks already waiting have woken the loop, which will take this one with them.
+    wake = posted_.empty();
     posted_.push_back(std::move(task));
   }
+  if (!wake) return;
   uint64_t one = 1;
   // A full eventfd counter still wakes the loop, so a failed write loses nothing.
   (void)!write(wake_.get(), &one, sizeof(one));
