@@ -1,9 +1,9 @@
 #include "daemon.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -46,6 +46,17 @@ std::string Describe(const Uevent& event) {
   if (auto devname = event.Get("DEVNAME")) text += " " + std::string(*devname);
   if (auto links = event.Get("DEVLINKS")) text += " links: " + std::string(*links);
   return text;
+}
+
+// Every event enters the queue through here. The table follows the events as they are
+// queued, not as they finish, for two reasons. A reconcile after an overflow must count an
+// event still queued or running as known: a device whose add is in flight and whose remove
+// was lost would otherwise keep its node and record. And the table must keep the kernel's
+// DEVNAME: the published one is below the dev root, and a remove synthesized from it would
+// name the node by an absolute path.
+void Enqueue(DeviceTable& table, EventQueue& queue, Uevent&& event) {
+  table.Update(event);
+  queue.Push(std::move(event));
 }
 
 }  // namespace
@@ -124,6 +135,7 @@ Status Daemon::Start() {
   if (!options_.replay_path.empty()) {
     replay_ = options_.replay_path == "-" ? stdin : fopen(options_.replay_path.c_str(), "re");
     if (!replay_) return FailErrno("open replay file " + options_.replay_path);
+    replay_reader_.emplace(replay_);
     replay_done_ = false;
     FeedReplay();
   } else if (!options_.no_coldplug) {
@@ -161,8 +173,10 @@ bool Daemon::IsSettled() {
   if (netlink_) {
     // A kernel event is in our socket as soon as the write that caused it returns, so an
     // empty socket and an empty queue mean everything triggered so far is processed.
-    int pending = 0;
-    if (ioctl(netlink_->fd(), FIONREAD, &pending) == 0 && pending > 0) return false;
+    // Netlink sockets refuse FIONREAD (ENOTTY); poll tells without consuming anything,
+    // a pending overflow (POLLERR) included.
+    pollfd pending{netlink_->fd(), POLLIN, 0};
+    if (poll(&pending, 1, 0) > 0) return false;
   }
   return true;
 }
@@ -170,7 +184,7 @@ bool Daemon::IsSettled() {
 void Daemon::Coldplug() {
   size_t count = 0;
   auto walked = WalkDevices(roots_.sysfs(), [&](Uevent&& event) {
-    queue_->Push(std::move(event));
+    Enqueue(table_, *queue_, std::move(event));
     ++count;
   });
   if (!walked) LogError("coldplug: %s, ignoring", walked.error().Message().c_str());
@@ -187,20 +201,23 @@ void Daemon::Reconcile() {
   std::vector<Uevent> events = table_.Reconcile(present);
   LogWarning("netlink overflow: events were lost; reconciled %zu devices with sysfs, %zu events",
              present.size(), events.size());
-  for (auto& event : events) queue_->Push(std::move(event));
+  for (auto& event : events) Enqueue(table_, *queue_, std::move(event));
 }
 
 void Daemon::OnNetlinkReadable() {
-  auto result = netlink_->Drain([this](Uevent&& event) { queue_->Push(std::move(event)); });
+  auto result =
+      netlink_->Drain([this](Uevent&& event) { Enqueue(table_, *queue_, std::move(event)); });
   // The socket is drained now: what vanished during the walk is already in the queue.
   if (result.overflowed) Reconcile();
+  // A drain may queue nothing (rejected datagrams, a reconcile with nothing to do); a
+  // settle that waited only for the socket must not wait for some later event.
+  if (control_) control_->NotifyProgress();
 }
 
 void Daemon::FeedReplay() {
   if (replay_done_) return;
-  ReplayReader reader(replay_);
   while (queue_->queued() < kReplayWindow) {
-    auto next = reader.Next();
+    auto next = replay_reader_->Next();
     if (!next) {
       if (next.error().code != EINVAL) {
         LogError("replay %s: %s", options_.replay_path.c_str(), next.error().Message().c_str());
@@ -217,13 +234,12 @@ void Daemon::FeedReplay() {
       replay_done_ = true;
       return;
     }
-    queue_->Push(std::move(**next));
+    Enqueue(table_, *queue_, std::move(**next));
   }
 }
 
 void Daemon::OnProcessed(const Uevent& processed) {
   ++processed_;
-  table_.Update(processed);
   if (LogEnabled(LogLevel::kInfo)) LogInfo("%s", Describe(processed).c_str());
   if (control_) control_->Publish(processed);
   FeedReplay();

@@ -67,6 +67,7 @@ class Daemon : public ControlHandler {
   DeviceTable table_;
 
   FILE* replay_ = nullptr;
+  std::optional<ReplayReader> replay_reader_;  // one for the whole file: its line count
   bool replay_done_ = true;
   size_t replay_errors_ = 0;
   bool coldplugged_ = false;  // the start-up coldplug has been fully processed

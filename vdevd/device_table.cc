@@ -30,16 +30,16 @@ Uevent WithAction(const Uevent& identity, std::string_view action) {
 
 }  // namespace
 
-void DeviceTable::Update(const Uevent& processed) {
-  std::string devpath(processed.devpath());
-  if (processed.action() == "remove") {
+void DeviceTable::Update(const Uevent& event) {
+  std::string devpath(event.devpath());
+  if (event.action() == "remove") {
     devices_.erase(devpath);
     return;
   }
-  if (processed.action() == "move") {
-    if (auto old = processed.Get("DEVPATH_OLD")) devices_.erase(std::string(*old));
+  if (event.action() == "move") {
+    if (auto old = event.Get("DEVPATH_OLD")) devices_.erase(std::string(*old));
   }
-  devices_[devpath] = Identity(processed);
+  devices_[devpath] = Identity(event);
 }
 
 std::vector<Uevent> DeviceTable::Reconcile(const std::vector<Uevent>& present) const {

@@ -1,4 +1,4 @@
-// DeviceTable: the devices vdevd has processed and not seen removed, kept small (the
+// DeviceTable: the devices vdevd has queued events for and not seen removed, kept small (the
 // properties needed to synthesize their remove), so a lost event can be reconciled
 // against a fresh walk of sysfs.
 #pragma once
@@ -14,8 +14,9 @@ namespace vdev {
 
 class DeviceTable {
  public:
-  // Records a processed event: add/change/... keep the device, remove forgets it.
-  void Update(const Uevent& processed);
+  // Records an event as it is queued (with the kernel's DEVNAME): add/change/... keep the
+  // device, remove forgets it.
+  void Update(const Uevent& event);
 
   // Given the add events of a fresh sysfs walk, the events that bring the table (and so
   // the dev root and database) in line: an add for a device never seen, a remove and an
