@@ -140,8 +140,14 @@ Uevent EventProcessor::Process(Uevent event) {
   record.usec_initialized =
       old_record && old_record->usec_initialized ? old_record->usec_initialized : NowUsec();
 
-  Status stored = remove ? database_.Remove(id, old_record ? &*old_record : nullptr)
-                         : database_.Write(id, record, old_record ? &*old_record : nullptr);
+  // Most change events leave the record as it was: writing it again would only cost the
+  // database directory's lock, which every worker contends for.
+  Status stored = Ok();
+  if (remove) {
+    stored = database_.Remove(id, old_record ? &*old_record : nullptr);
+  } else if (!old_record || !(*old_record == record)) {
+    stored = database_.Write(id, record, old_record ? &*old_record : nullptr);
+  }
   if (!stored) LogWarning("%s: database: %s, ignoring", id.c_str(), stored.error().Message().c_str());
 
   Uevent published = std::move(state.properties);

@@ -140,6 +140,23 @@ TEST_F(EventProcessorTest, ChangeDropsStaleLinksAndRemoveCleansUp) {
   EXPECT_NE(stat(dir_.Sub("run/udev/tags/systemd/b7:0").c_str(), &st), 0);
 }
 
+TEST_F(EventProcessorTest, UnchangedRecordIsNotRewritten) {
+  (void)processor_->Process(Event("add", "/devices/virtual/block/loop0"));
+  auto inode = [this] {
+    struct stat st;
+    EXPECT_EQ(stat(dir_.Sub("run/udev/data/b7:0").c_str(), &st), 0);
+    return st.st_ino;
+  };
+  ino_t first = inode();
+  (void)processor_->Process(Event("change", "/devices/virtual/block/loop0"));
+  EXPECT_EQ(inode(), first) << "same rules, same result: no write";
+  Uevent change = Event("change", "/devices/virtual/block/loop0");
+  change.Set("DISKSEQ", "11");
+  (void)processor_->Process(change);
+  EXPECT_NE(inode(), first) << "a new link must reach the database";
+  EXPECT_EQ(database_.Read("b7:0")->links, std::vector<std::string>{"disk/by-diskseq/11"});
+}
+
 TEST_F(EventProcessorTest, NestedNamesAndPrograms) {
   (void)processor_->Process(Event("add", "/devices/virtual/input/input3/event3"));
   EXPECT_EQ(nodes_.TakeLines(), (std::vector<std::string>{"mknod c 13:67 0640 0:0 input/event3",
