@@ -9,6 +9,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/numbers.h"
+
 namespace vdev {
 namespace {
 
@@ -43,14 +45,6 @@ const OptionSpec* FindOption(std::string_view name) {
   for (const auto& spec : kOptions)
     if (name == spec.name) return &spec;
   return nullptr;
-}
-
-template <class Number>
-std::optional<Number> ParseNumber(std::string_view text) {
-  Number value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
 }
 
 // "128M", "4096", "1G": a byte count with an optional binary suffix.

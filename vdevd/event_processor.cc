@@ -4,10 +4,10 @@
 #include <time.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "common/device.h"
 #include "common/log.h"
+#include "common/numbers.h"
 #include "event_state.h"
 #include "rule_set.h"
 
@@ -22,12 +22,7 @@ uint64_t NowUsec() {
 
 template <class Number>
 std::optional<Number> ParseProperty(const Uevent& event, std::string_view key, int base) {
-  auto text = event.Get(key);
-  if (!text || text->empty()) return std::nullopt;
-  Number value{};
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value, base);
-  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
-  return value;
+  return ParseNumber<Number>(event.GetOr(key), base);
 }
 
 std::string NodeName(const Uevent& event) {

@@ -14,6 +14,7 @@
 
 #include "coldplug.h"
 #include "common/log.h"
+#include "common/numbers.h"
 
 namespace vdev {
 namespace {
@@ -52,16 +53,6 @@ const option kOptions[] = {
     {"help", no_argument, nullptr, 'h'},
     {nullptr, 0, nullptr, 0},
 };
-
-// udevadm takes systemd time spans; plain seconds (optionally "5s") cover the scripts.
-std::optional<double> ParseSeconds(const char* text) {
-  char* end = nullptr;
-  double seconds = strtod(text, &end);
-  if (end == text || std::isnan(seconds) || seconds < 0) return std::nullopt;
-  if (*end == 's') ++end;
-  if (*end != '\0') return std::nullopt;
-  return seconds;
-}
 
 std::vector<std::string> SplitCommas(std::string_view text) {
   std::vector<std::string> parts;

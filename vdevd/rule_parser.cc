@@ -21,6 +21,7 @@
 
 #include "common/fs_util.h"
 #include "common/log.h"
+#include "common/numbers.h"
 #include "common/uevent.h"
 #include "rule.h"
 #include "rule_pattern.h"
@@ -45,14 +46,6 @@ bool IsTagName(std::string_view tag) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_';
   });
-}
-
-template <class Number>
-std::optional<Number> ParseNumber(std::string_view text, int base = 10) {
-  Number value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 bool IsAllDigits(std::string_view text) {

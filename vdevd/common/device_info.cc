@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/fs_util.h"
+#include "common/numbers.h"
 #include "common/log.h"
 
 namespace vdev {
@@ -43,23 +44,17 @@ std::string Join(const std::vector<std::string>& parts, std::string_view separat
 
 std::string TagList(const std::vector<std::string>& tags) { return ":" + Join(tags, ":") + ":"; }
 
-template <class Number>
-bool ParseWhole(std::string_view text, Number& value) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
 bool IsSafeComponent(std::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
 }
 
 std::optional<dev_t> ParseDevnumId(std::string_view text) {
   size_t colon = text.find(':');
-  unsigned major_number = 0, minor_number = 0;
-  if (colon == std::string_view::npos || !ParseWhole(text.substr(0, colon), major_number) ||
-      !ParseWhole(text.substr(colon + 1), minor_number))
-    return std::nullopt;
-  return makedev(major_number, minor_number);
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto major_number = ParseNumber<unsigned>(text.substr(0, colon));
+  auto minor_number = ParseNumber<unsigned>(text.substr(colon + 1));
+  if (!major_number || !minor_number) return std::nullopt;
+  return makedev(*major_number, *minor_number);
 }
 
 Result<std::string> NetDevpathFromIfindex(int sysfs_fd, int ifindex) {
@@ -74,8 +69,7 @@ Result<std::string> NetDevpathFromIfindex(int sysfs_fd, int ifindex) {
     if (name.starts_with('.')) continue;
     std::string link = "class/net/" + std::string(name);
     auto value = ReadAttributeAt(sysfs_fd, link + "/ifindex");
-    int found = 0;
-    if (value && ParseWhole(std::string_view(*value), found) && found == ifindex)
+    if (value && ParseNumber<int>(*value) == ifindex)
       return CanonicalSysfsPath(sysfs_fd, link);
   }
   return Fail(ENOENT, "no network interface with index " + std::to_string(ifindex));
@@ -84,8 +78,7 @@ Result<std::string> NetDevpathFromIfindex(int sysfs_fd, int ifindex) {
 bool LooksLikeDeviceId(std::string_view text) {
   if (text.size() < 2) return false;
   if (text[0] == 'b' || text[0] == 'c') return ParseDevnumId(text.substr(1)).has_value();
-  int ifindex = 0;
-  if (text[0] == 'n') return ParseWhole(text.substr(1), ifindex);
+  if (text[0] == 'n') return ParseNumber<int>(text.substr(1)).has_value();
   return text[0] == '+' && text.find(':') != std::string_view::npos;
 }
 
@@ -246,9 +239,9 @@ Result<std::string> DevpathFromDeviceId(int sysfs_fd, std::string_view id) {
     if (auto devnum = ParseDevnumId(id.substr(1)))
       return DevpathFromDevnum(sysfs_fd, id[0] == 'b', *devnum);
   }
-  int ifindex = 0;
-  if (id.size() >= 2 && id[0] == 'n' && ParseWhole(id.substr(1), ifindex) && ifindex > 0)
-    return NetDevpathFromIfindex(sysfs_fd, ifindex);
+  if (auto ifindex = id.starts_with('n') ? ParseNumber<int>(id.substr(1)) : std::nullopt;
+      ifindex && *ifindex > 0)
+    return NetDevpathFromIfindex(sysfs_fd, *ifindex);
   size_t colon = id.find(':');
   if (id.starts_with('+') && colon != std::string_view::npos) {
     std::string subsystem(id.substr(1, colon - 1));

@@ -1,9 +1,10 @@
 #include "common/log.h"
 
+#include "common/numbers.h"
+
 #include <syslog.h>
 
 #include <atomic>
-#include <charconv>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
@@ -32,10 +33,8 @@ std::optional<LogLevel> ParseLogLevel(std::string_view text) {
   if (text == "notice") return LogLevel::kNotice;
   if (text == "info") return LogLevel::kInfo;
   if (text == "debug") return LogLevel::kDebug;
-  int number = -1;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (ec != std::errc() || end != text.data() + text.size() || number < 0 || number > 7)
-    return std::nullopt;
+  int number = ParseNumber<int>(text).value_or(-1);
+  if (number < 0 || number > 7) return std::nullopt;
   // Levels below "err" (emerg, alert, crit) behave as err: we never log at those.
   if (number < 3) number = 3;
   return static_cast<LogLevel>(number);

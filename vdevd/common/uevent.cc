@@ -7,16 +7,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/numbers.h"
+
 namespace vdev {
 namespace {
-
-template <class Number>
-std::optional<Number> ParseNumber(std::string_view text) {
-  Number value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
 
 // Splits "KEY=VALUE" and stores it; rejects malformed keys.
 Status AddAssignment(Uevent& event, std::string_view line) {

@@ -11,6 +11,7 @@
 
 #include "common/control_protocol.h"
 #include "common/log.h"
+#include "common/numbers.h"
 #include "vdevadm/commands.h"
 
 namespace vdev {
@@ -115,14 +116,12 @@ int RunControl(int argc, char** argv) {
         requests.push_back({ControlCommand::kPing});
         break;
       case 't': {
-        char* end = nullptr;
-        errno = 0;
-        timeout = strtod(optarg, &end);
-        if (errno != 0 || end == optarg || *end != '\0' || !std::isfinite(timeout) ||
-            timeout <= 0) {
+        auto seconds = ParseSeconds(optarg);
+        if (!seconds || *seconds <= 0) {
           fprintf(stderr, "vdevadm control: invalid timeout '%s'\n", optarg);
           return 2;
         }
+        timeout = *seconds;
         break;
       }
       case 'h':

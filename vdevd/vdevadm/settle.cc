@@ -14,6 +14,7 @@
 
 #include "common/control_protocol.h"
 #include "common/log.h"
+#include "common/numbers.h"
 #include "vdevadm/commands.h"
 
 namespace vdev {
@@ -39,15 +40,6 @@ int64_t MonotonicMs() {
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
   return int64_t{now.tv_sec} * 1000 + now.tv_nsec / 1000000;
-}
-
-bool ParseTimeout(const char* text, double* seconds) {
-  char* end = nullptr;
-  errno = 0;
-  double value = strtod(text, &end);
-  if (errno != 0 || end == text || *end != '\0' || !std::isfinite(value) || value < 0) return false;
-  *seconds = value;
-  return true;
 }
 
 // Asks once: --timeout=0 means "exit 0 if the queue is empty now, 1 otherwise".
@@ -145,7 +137,9 @@ int RunSettle(int argc, char** argv) {
     if (option == -1) break;
     switch (option) {
       case 't':
-        if (!ParseTimeout(optarg, &timeout)) {
+        if (auto seconds = ParseSeconds(optarg)) {
+          timeout = *seconds;
+        } else {
           fprintf(stderr, "vdevadm settle: invalid timeout '%s'\n", optarg);
           return 2;
         }
