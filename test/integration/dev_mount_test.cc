@@ -4,36 +4,21 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "fixtures/mountinfo.h"
 #include "fixtures/temp_dir.h"
 
 namespace vdev {
 namespace {
 
-std::string TypeFromMountinfo(const std::string& path) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line, type;
-  while (std::getline(mountinfo, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devnum, root, mount_point;
-    fields >> id >> parent >> devnum >> root >> mount_point;
-    if (mount_point != path) continue;
-    std::istringstream rest(line.substr(line.find(" - ") + 3));
-    rest >> type;
-  }
-  return type;
-}
-
 TEST(MountTmpfs, MountsOnceAndDetects) {
   if (geteuid() != 0) GTEST_SKIP() << "mounting needs root";
   testing::TempDir dir;
   ASSERT_TRUE(MountTmpfs(dir.path())) << "first mount";
-  EXPECT_EQ(TypeFromMountinfo(dir.path()), "tmpfs");
+  EXPECT_EQ(testing::MountedTypeAt(dir.path()), "tmpfs");
   ASSERT_TRUE(MountTmpfs(dir.path())) << "already a tmpfs: nothing to do";
   EXPECT_EQ(DetectDevfs(dir.path()), DevfsMode::kTmpfs);
   EXPECT_EQ(umount(dir.path().c_str()), 0) << "mounted exactly once";
