@@ -23,7 +23,7 @@ namespace vdev {
 
 class Daemon : public ControlHandler {
  public:
-  using Processor = std::function<Uevent(Uevent&&)>;
+  using Processor = EventQueue::Processor;
   using Reloader = std::function<Status()>;
 
   // processor runs each event (on a worker thread); reload re-reads the rules (SIGHUP,

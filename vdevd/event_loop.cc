@@ -2,7 +2,10 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 namespace vdev {
 
@@ -19,7 +22,44 @@ Result<std::unique_ptr<EventLoop>> EventLoop::Create() {
     }
   });
   if (!added) return tl::unexpected(added.error());
+  loop->timer_.reset(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!loop->timer_) return FailErrno("timerfd_create");
+  added = loop->Add(loop->timer_.get(), EPOLLIN, [raw](uint32_t) {
+    uint64_t expirations;
+    while (read(raw->timer_.get(), &expirations, sizeof(expirations)) > 0) {
+    }
+    raw->RunDueTimers();
+  });
+  if (!added) return tl::unexpected(added.error());
   return loop;
+}
+
+void EventLoop::RunAfter(std::chrono::milliseconds delay, std::function<void()> task) {
+  timers_.push(Timer{std::chrono::steady_clock::now() + delay, timer_order_++, std::move(task)});
+  ArmTimer();
+}
+
+void EventLoop::ArmTimer() {
+  itimerspec spec{};
+  if (!timers_.empty()) {
+    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(timers_.top().due -
+                                                                      std::chrono::steady_clock::now());
+    // Zero would disarm the timer: a timer already due fires after a nanosecond.
+    auto nanoseconds = std::max<int64_t>(wait.count(), 1);
+    spec.it_value.tv_sec = nanoseconds / 1000000000;
+    spec.it_value.tv_nsec = nanoseconds % 1000000000;
+  }
+  timerfd_settime(timer_.get(), 0, &spec, nullptr);
+}
+
+void EventLoop::RunDueTimers() {
+  auto now = std::chrono::steady_clock::now();
+  while (!timers_.empty() && timers_.top().due <= now) {
+    auto task = std::move(const_cast<Timer&>(timers_.top()).task);
+    timers_.pop();
+    task();
+  }
+  ArmTimer();
 }
 
 Status EventLoop::Add(int fd, uint32_t epoll_events, Callback callback) {

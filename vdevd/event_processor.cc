@@ -50,7 +50,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
 
 }  // namespace
 
-Uevent EventProcessor::Process(Uevent event) {
+ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
   const bool remove = event.action() == "remove";
   std::string id = DeviceId(event);
   std::optional<DeviceRecord> old_record;
@@ -61,7 +61,20 @@ Uevent EventProcessor::Process(Uevent event) {
                record.error().Message().c_str());
   }
 
+  const std::string node_name = NodeName(event);
+  const auto devnum = event.devnum();
+  const bool block = event.subsystem() == "block";
+  const bool has_node = !node_name.empty() && devnum;
+  // Builtins probe a disk through its node, so on a tmpfs a new disk's node is made before
+  // the rules run: owned by root and closed to everyone until the rules have decided.
+  if (has_node && block && !remove && !options_.devtmpfs) {
+    if (auto made = nodes_.CreateNode({node_name, true, *devnum, 0600, 0, 0}); !made)
+      LogWarning("%s: %s, ignoring", node_name.c_str(), made.error().Message().c_str());
+  }
+
   EventState state(Device::FromEvent(roots_.sysfs(), event), event);
+  state.dev_fd = roots_.dev();
+  state.last_attempt = last_attempt;
   // A change keeps what earlier events learned; an add is a new device instance (a reused
   // name such as loop0 must not inherit the previous medium's properties).
   if (old_record && event.action() != "add") {
@@ -69,11 +82,8 @@ Uevent EventProcessor::Process(Uevent event) {
       if (!event.Has(key)) state.properties.Set(key, value);
   }
   if (auto rules = rules_.Get()) rules->Apply(state, runner_);
+  if (state.busy && !last_attempt) return ProcessOutcome{std::move(event), true};
 
-  const std::string node_name = NodeName(event);
-  const auto devnum = event.devnum();
-  const bool block = event.subsystem() == "block";
-  const bool has_node = !node_name.empty() && devnum;
   // The links the rules asked for (stored and published), and the devnum link besides.
   std::vector<std::string> rule_links, links;
   if (has_node && !remove) {
@@ -165,7 +175,7 @@ Uevent EventProcessor::Process(Uevent event) {
       LogWarning("%s: run '%s': %s, ignoring", id.c_str(), program.c_str(),
                  ran.error().Message().c_str());
   }
-  return published;
+  return ProcessOutcome{std::move(published), false};
 }
 
 }  // namespace vdev

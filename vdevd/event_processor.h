@@ -8,6 +8,7 @@
 #include "common/database.h"
 #include "common/roots.h"
 #include "common/uevent.h"
+#include "event_queue.h"
 #include "node_writer.h"
 #include "program_runner.h"
 #include "rule_store.h"
@@ -31,8 +32,10 @@ class EventProcessor {
         options_(std::move(options)) {}
 
   // Returns the event as published: the kernel's properties plus DEVNAME under the dev
-  // root, DEVLINKS, TAGS, CURRENT_TAGS, USEC_INITIALIZED and what the rules set.
-  Uevent Process(Uevent event);
+  // root, DEVLINKS, TAGS, CURRENT_TAGS, USEC_INITIALIZED and what the rules set. When a
+  // builtin found the device busy (and this is not the last attempt), nothing is applied
+  // and the outcome asks for a retry with the event unchanged.
+  ProcessOutcome Process(Uevent event, bool last_attempt = true);
 
  private:
   const Roots& roots_;

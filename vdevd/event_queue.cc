@@ -1,5 +1,6 @@
 #include "event_queue.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "common/log.h"
@@ -10,6 +11,14 @@ namespace {
 // A candidate scans the queue from the front; past this many blocked events it waits for
 // the next pass, so one long chain of dependent events cannot make scheduling quadratic.
 constexpr size_t kMaxScan = 4096;
+
+// A busy device (a partitioning tool holds its lock) is retried after 5, 10, 20 ... ms, at
+// most a second apart, for about half a minute; the last attempt probes regardless.
+constexpr unsigned kMaxAttempts = 40;
+
+std::chrono::milliseconds RetryDelay(unsigned attempts) {
+  return std::chrono::milliseconds(std::min<unsigned>(5u << std::min(attempts, 8u), 1000u));
+}
 
 bool IsAncestor(std::string_view ancestor, std::string_view path) {
   return path.size() > ancestor.size() && path.starts_with(ancestor) &&
@@ -117,8 +126,9 @@ void EventQueue::Schedule() {
   if (queued_.empty() || running_.size() >= capacity) return;
   BusySet busy;
   for (const auto& [id, keys] : running_) busy.Add(keys);
+  for (const auto& [id, waiting] : waiting_) busy.Add(waiting.keys);
   size_t scanned = 0;
-  std::vector<std::pair<uint64_t, Uevent>> started;
+  std::vector<Job> started;
   for (auto it = queued_.begin();
        it != queued_.end() && running_.size() < capacity && scanned < kMaxScan; ++scanned) {
     bool blocked = busy.Conflicts(it->keys);
@@ -129,30 +139,54 @@ void EventQueue::Schedule() {
       continue;
     }
     running_.emplace(it->id, std::move(it->keys));
-    started.emplace_back(it->id, std::move(it->event));
+    started.push_back(Job{it->id, std::move(it->event), 0});
     it = queued_.erase(it);
   }
-  if (started.empty()) return;
+  Dispatch(std::move(started));
+}
+
+void EventQueue::Dispatch(std::vector<Job> jobs) {
+  if (jobs.empty()) return;
   {
     std::lock_guard lock(mutex_);
-    for (auto& job : started) jobs_.push_back(std::move(job));
+    for (auto& job : jobs) jobs_.push_back(std::move(job));
   }
-  if (started.size() == 1) {
+  if (jobs.size() == 1) {
     wake_.notify_one();
   } else {
     wake_.notify_all();
   }
 }
 
-void EventQueue::Finish(uint64_t id, Uevent processed) {
-  running_.erase(id);
+void EventQueue::Finish(uint64_t id, unsigned attempts, ProcessOutcome outcome) {
+  auto running = running_.find(id);
+  if (outcome.retry && attempts < kMaxAttempts) {
+    // The device stays claimed while it waits: later events for it keep their order, the
+    // worker goes on with other devices, and no thread sleeps or spins meanwhile.
+    waiting_.emplace(id, Waiting{std::move(outcome.event), std::move(running->second), attempts});
+    running_.erase(running);
+    loop_.RunAfter(RetryDelay(attempts), [this, id] { Retry(id); });
+    Schedule();
+    return;
+  }
+  running_.erase(running);
   Schedule();
-  completion_(processed);
+  completion_(outcome.event);
+}
+
+void EventQueue::Retry(uint64_t id) {
+  auto waiting = waiting_.find(id);
+  if (waiting == waiting_.end()) return;
+  running_.emplace(id, std::move(waiting->second.keys));
+  std::vector<Job> job;
+  job.push_back(Job{id, std::move(waiting->second.event), waiting->second.attempts});
+  waiting_.erase(waiting);
+  Dispatch(std::move(job));
 }
 
 void EventQueue::WorkerMain() {
   for (;;) {
-    std::pair<uint64_t, Uevent> job;
+    Job job;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
@@ -160,15 +194,15 @@ void EventQueue::WorkerMain() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    uint64_t id = job.first;
-    Uevent processed;
+    unsigned attempts = job.attempts + 1;
+    ProcessOutcome outcome;
     try {
-      processed = processor_(std::move(job.second));
+      outcome = processor_(std::move(job.event), attempts >= kMaxAttempts);
     } catch (const std::bad_alloc&) {
       LogError("out of memory while processing an event, ignoring");
     }
-    loop_.Post([this, id, processed = std::move(processed)]() mutable {
-      Finish(id, std::move(processed));
+    loop_.Post([this, id = job.id, attempts, outcome = std::move(outcome)]() mutable {
+      Finish(id, attempts, std::move(outcome));
     });
   }
 }

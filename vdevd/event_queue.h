@@ -37,10 +37,16 @@ struct EventKeys {
 // True when later must wait for earlier (systemd's devpath-conflict cases).
 bool EventsConflict(const EventKeys& earlier, const EventKeys& later);
 
+// What a worker made of an event.
+struct ProcessOutcome {
+  Uevent event;        // as published; the unchanged input when retry is set
+  bool retry = false;  // the device was busy: nothing was applied, run it again later
+};
+
 class EventQueue {
  public:
-  // Runs on a worker thread; returns the event as it is to be published.
-  using Processor = std::function<Uevent(Uevent&&)>;
+  // Runs on a worker thread. last_attempt: a busy device will not be retried again.
+  using Processor = std::function<ProcessOutcome(Uevent&&, bool last_attempt)>;
   // Runs on the loop thread once an event is done.
   using Completion = std::function<void(const Uevent& processed)>;
 
@@ -51,7 +57,7 @@ class EventQueue {
 
   // Loop thread only.
   void Push(Uevent event);
-  bool idle() const { return queued_.empty() && running_.empty(); }
+  bool idle() const { return queued_.empty() && running_.empty() && waiting_.empty(); }
   size_t queued() const { return queued_.size(); }
   size_t running() const { return running_.size(); }
 
@@ -61,8 +67,21 @@ class EventQueue {
     Uevent event;
     EventKeys keys;
   };
+  // A busy device's event between two attempts: its keys stay busy meanwhile.
+  struct Waiting {
+    Uevent event;
+    EventKeys keys;
+    unsigned attempts;
+  };
+  struct Job {
+    uint64_t id;
+    Uevent event;
+    unsigned attempts;  // made before this one
+  };
   void Schedule();
-  void Finish(uint64_t id, Uevent processed);
+  void Dispatch(std::vector<Job> jobs);
+  void Finish(uint64_t id, unsigned attempts, ProcessOutcome outcome);
+  void Retry(uint64_t id);
   void WorkerMain();
 
   EventLoop& loop_;
@@ -74,11 +93,12 @@ class EventQueue {
   uint64_t next_id_ = 1;
   std::list<Entry> queued_;
   std::unordered_map<uint64_t, EventKeys> running_;  // handed to the workers, not finished
+  std::unordered_map<uint64_t, Waiting> waiting_;    // busy devices, retried on a timer
 
   // Hand-over to the workers.
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::pair<uint64_t, Uevent>> jobs_;
+  std::deque<Job> jobs_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -18,6 +18,9 @@ struct EventState {
       : device(std::move(device_in)), properties(std::move(properties_in)) {}
 
   Device device;
+  // The dev root, for builtins that open the device's node (it exists by the time rules
+  // run, also on a tmpfs); -1 when there is none (tests without nodes).
+  int dev_fd = -1;
   // The event's properties, then what the database and the rules added. This is what is
   // published and stored (E: lines for everything beyond the kernel's own properties).
   Uevent properties;
@@ -29,6 +32,12 @@ struct EventState {
   int link_priority = 0;
   std::vector<std::string> tags;          // no duplicates
   std::vector<std::string> run_programs;  // command lines to run after the event is applied
+
+  // Set by a builtin that found the device busy (a tool holds the disk's lock): nothing of
+  // this attempt is applied and the event runs again a little later. last_attempt: no
+  // retry will follow, so builtins probe anyway.
+  bool busy = false;
+  bool last_attempt = false;
 };
 
 }  // namespace vdev

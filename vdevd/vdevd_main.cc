@@ -131,7 +131,9 @@ int Main(int argc, char** argv) {
   int status;
   {
     Daemon daemon(options, *roots, *database,
-                  [&processor](Uevent&& event) { return processor.Process(std::move(event)); },
+                  [&processor](Uevent&& event, bool last_attempt) {
+                    return processor.Process(std::move(event), last_attempt);
+                  },
                   reload);
     status = daemon.Run();
   }

@@ -71,7 +71,7 @@ class EventQueueTest : public ::testing::Test {
     loop_ = std::move(*EventLoop::Create());
     EventQueue queue(
         *loop_, workers,
-        [this](Uevent&& event) {
+        [this](Uevent&& event, bool /*last_attempt*/) {
           std::string id(event.GetOr("ID"));
           {
             std::lock_guard lock(mutex_);
@@ -87,7 +87,7 @@ class EventQueueTest : public ::testing::Test {
           std::this_thread::sleep_for(std::chrono::milliseconds(5));
           std::lock_guard lock(mutex_);
           running_.erase(id);
-          return std::move(event);
+          return ProcessOutcome{std::move(event), false};
         },
         [this](const Uevent& done) { finished_.push_back(std::string(done.GetOr("ID"))); });
     for (auto& event : events) queue.Push(std::move(event));
@@ -149,6 +149,58 @@ TEST_F(EventQueueTest, ManyEventsOnOneDeviceRunOneAtATime) {
   Run(std::move(events), 4);
   EXPECT_EQ(max_parallel_, 1u);
   for (int i = 0; i < 50; ++i) EXPECT_EQ(finished_[i], std::to_string(i));
+}
+
+// A device that is busy for its first attempts is retried on a timer; meanwhile its later
+// events wait and other devices' events run.
+TEST(EventQueueRetry, BusyDeviceIsRetriedWithoutBlockingOthers) {
+  auto loop = std::move(*EventLoop::Create());
+  std::mutex mutex;
+  std::vector<std::string> log;
+  int busy_attempts_left = 3;
+  EventQueue queue(
+      *loop, 2,
+      [&](Uevent&& event, bool last_attempt) {
+        std::lock_guard lock(mutex);
+        std::string id(event.GetOr("ID"));
+        if (id == "disk-add" && busy_attempts_left > 0 && !last_attempt) {
+          --busy_attempts_left;
+          log.push_back("busy " + id);
+          return ProcessOutcome{std::move(event), true};
+        }
+        log.push_back("done " + id);
+        return ProcessOutcome{std::move(event), false};
+      },
+      [](const Uevent&) {});
+  queue.Push(Event("add", "/devices/virtual/block/loop0", "disk-add"));
+  queue.Push(Event("change", "/devices/virtual/block/loop0", "disk-change"));
+  queue.Push(Event("add", "/devices/virtual/block/loop1", "other"));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!queue.idle() && std::chrono::steady_clock::now() < deadline)
+    ASSERT_TRUE(loop->RunOnce(100));
+  ASSERT_TRUE(queue.idle());
+  std::vector<std::string> disk_events;
+  for (const auto& line : log)
+    if (line.find("disk") != std::string::npos) disk_events.push_back(line);
+  EXPECT_EQ(disk_events, (std::vector<std::string>{"busy disk-add", "busy disk-add", "busy disk-add",
+                                                   "done disk-add", "done disk-change"}));
+  // The other device did not wait for the busy one's retries.
+  auto position = [&](const std::string& line) {
+    return std::find(log.begin(), log.end(), line) - log.begin();
+  };
+  EXPECT_LT(position("done other"), position("done disk-add"));
+}
+
+TEST(EventLoopTimers, RunInDueOrder) {
+  auto loop = std::move(*EventLoop::Create());
+  std::vector<int> order;
+  loop->RunAfter(std::chrono::milliseconds(30), [&] { order.push_back(3); });
+  loop->RunAfter(std::chrono::milliseconds(1), [&] { order.push_back(1); });
+  loop->RunAfter(std::chrono::milliseconds(10), [&] { order.push_back(2); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (order.size() < 3 && std::chrono::steady_clock::now() < deadline)
+    ASSERT_TRUE(loop->RunOnce(100));
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
 }  // namespace
