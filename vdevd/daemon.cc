@@ -113,7 +113,7 @@ Status Daemon::Start() {
 
   size_t workers = options_.workers ? options_.workers : DefaultWorkers();
   queue_ = std::make_unique<EventQueue>(
-      *loop_, workers, processor_, [this](const Uevent& processed) { OnProcessed(processed); });
+      *loop_, workers, processor_, [this](const ProcessOutcome& done) { OnProcessed(done); });
 
   const bool listen = !options_.once && options_.replay_path.empty();
   if (listen && !options_.dry_run) {
@@ -132,6 +132,13 @@ Status Daemon::Start() {
     auto netlink = NetlinkSource::Open(netlink_options);
     if (!netlink) return tl::unexpected(netlink.error());
     netlink_ = std::move(*netlink);
+    // Watching nodes and asking sysfs for change events only makes sense against the real
+    // kernel: a replayed or dry run has no one to answer.
+    if (!options_.dry_run) {
+      auto watch = BlockWatch::Create(*loop_, roots_);
+      if (!watch) return tl::unexpected(watch.error());
+      watch_ = std::move(*watch);
+    }
     if (auto added = loop_->Add(netlink_->fd(), EPOLLIN, [this](uint32_t) { OnNetlinkReadable(); });
         !added)
       return added;
@@ -242,8 +249,10 @@ void Daemon::FeedReplay() {
   }
 }
 
-void Daemon::OnProcessed(const Uevent& processed) {
+void Daemon::OnProcessed(const ProcessOutcome& done) {
+  const Uevent& processed = done.event;
   ++processed_;
+  if (watch_) watch_->Update(processed, done.watch);
   if (LogEnabled(LogLevel::kInfo)) LogInfo("%s", Describe(processed).c_str());
   if (control_) control_->Publish(processed);
   FeedReplay();

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "block_watch.h"
 #include "common/database.h"
 #include "common/roots.h"
 #include "common/uevent.h"
@@ -45,7 +46,7 @@ class Daemon : public ControlHandler {
   [[nodiscard]] Status Start();
   [[nodiscard]] Status AddSignals();
   void OnNetlinkReadable();
-  void OnProcessed(const Uevent& processed);
+  void OnProcessed(const ProcessOutcome& done);
   void Coldplug();
   void Reconcile();
   void FeedReplay();
@@ -63,6 +64,7 @@ class Daemon : public ControlHandler {
   std::unique_ptr<EventQueue> queue_;
   std::unique_ptr<NetlinkSource> netlink_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<BlockWatch> watch_;
   UniqueFd signals_;
   DeviceTable table_;
 

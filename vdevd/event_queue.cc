@@ -171,7 +171,7 @@ void EventQueue::Finish(uint64_t id, unsigned attempts, ProcessOutcome outcome) 
   }
   running_.erase(running);
   Schedule();
-  completion_(outcome.event);
+  completion_(outcome);
 }
 
 void EventQueue::Retry(uint64_t id) {

@@ -41,6 +41,7 @@ bool EventsConflict(const EventKeys& earlier, const EventKeys& later);
 struct ProcessOutcome {
   Uevent event;        // as published; the unchanged input when retry is set
   bool retry = false;  // the device was busy: nothing was applied, run it again later
+  bool watch = false;  // the rules want the node watched for close-after-write
 };
 
 class EventQueue {
@@ -48,7 +49,7 @@ class EventQueue {
   // Runs on a worker thread. last_attempt: a busy device will not be retried again.
   using Processor = std::function<ProcessOutcome(Uevent&&, bool last_attempt)>;
   // Runs on the loop thread once an event is done.
-  using Completion = std::function<void(const Uevent& processed)>;
+  using Completion = std::function<void(const ProcessOutcome& done)>;
 
   EventQueue(EventLoop& loop, size_t workers, Processor processor, Completion completion);
   ~EventQueue();  // lets running events finish, drops queued ones

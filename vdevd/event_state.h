@@ -38,6 +38,7 @@ struct EventState {
   // retry will follow, so builtins probe anyway.
   bool busy = false;
   bool last_attempt = false;
+  bool watch = false;  // the rules ask for the node to be watched (see BlockWatch)
 };
 
 }  // namespace vdev

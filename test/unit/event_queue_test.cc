@@ -89,7 +89,9 @@ class EventQueueTest : public ::testing::Test {
           running_.erase(id);
           return ProcessOutcome{std::move(event), false};
         },
-        [this](const Uevent& done) { finished_.push_back(std::string(done.GetOr("ID"))); });
+        [this](const ProcessOutcome& done) {
+          finished_.push_back(std::string(done.event.GetOr("ID")));
+        });
     for (auto& event : events) queue.Push(std::move(event));
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!queue.idle() && std::chrono::steady_clock::now() < deadline)
@@ -171,7 +173,7 @@ TEST(EventQueueRetry, BusyDeviceIsRetriedWithoutBlockingOthers) {
         log.push_back("done " + id);
         return ProcessOutcome{std::move(event), false};
       },
-      [](const Uevent&) {});
+      [](const ProcessOutcome&) {});
   queue.Push(Event("add", "/devices/virtual/block/loop0", "disk-add"));
   queue.Push(Event("change", "/devices/virtual/block/loop0", "disk-change"));
   queue.Push(Event("add", "/devices/virtual/block/loop1", "other"));

@@ -1,0 +1,114 @@
+#include "block_watch.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/fs_util.h"
+#include "common/log.h"
+
+namespace vdev {
+namespace {
+
+Status WriteChange(int sysfs_fd, const std::string& devpath) {
+  std::string path = devpath.substr(1) + "/uevent";
+  UniqueFd fd(openat(sysfs_fd, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return FailErrno("open " + path);
+  if (write(fd.get(), "change", 6) != 6) return FailErrno("write " + path);
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlockWatch>> BlockWatch::Create(EventLoop& loop, const Roots& roots) {
+  std::unique_ptr<BlockWatch> watch(new BlockWatch(loop, roots));
+  watch->inotify_.reset(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (!watch->inotify_) return FailErrno("inotify_init1");
+  BlockWatch* raw = watch.get();
+  if (auto added = loop.Add(watch->inotify_.get(), EPOLLIN, [raw](uint32_t) { raw->OnReadable(); });
+      !added)
+    return tl::unexpected(added.error());
+  return watch;
+}
+
+BlockWatch::~BlockWatch() {
+  if (inotify_) loop_.Remove(inotify_.get());
+}
+
+void BlockWatch::Update(const Uevent& processed, bool wanted) {
+  std::string devpath(processed.devpath());
+  if (processed.action() == "remove" || !wanted) {
+    Forget(devpath);
+    return;
+  }
+  std::string_view devname = processed.devname();
+  if (devname.empty()) return;
+  // The published DEVNAME is the node's path under the dev root: inotify takes a path.
+  int wd = inotify_add_watch(inotify_.get(), std::string(devname).c_str(), IN_CLOSE_WRITE);
+  if (wd < 0) {
+    LogDebug("watch %s: %s, ignoring", std::string(devname).c_str(), strerror(errno));
+    return;
+  }
+  auto old = wd_by_devpath_.find(devpath);
+  if (old != wd_by_devpath_.end() && old->second != wd) {
+    // A new node (a reused name): the old inode's watch goes.
+    inotify_rm_watch(inotify_.get(), old->second);
+    devpath_by_wd_.erase(old->second);
+  }
+  wd_by_devpath_[devpath] = wd;
+  devpath_by_wd_[wd] = devpath;
+}
+
+void BlockWatch::Forget(const std::string& devpath) {
+  auto found = wd_by_devpath_.find(devpath);
+  if (found == wd_by_devpath_.end()) return;
+  inotify_rm_watch(inotify_.get(), found->second);
+  devpath_by_wd_.erase(found->second);
+  wd_by_devpath_.erase(found);
+}
+
+void BlockWatch::OnReadable() {
+  alignas(inotify_event) char buffer[4096];
+  for (;;) {
+    ssize_t length = read(inotify_.get(), buffer, sizeof(buffer));
+    if (length <= 0) return;
+    for (char* p = buffer; p < buffer + length;) {
+      auto* event = reinterpret_cast<inotify_event*>(p);
+      p += sizeof(inotify_event) + event->len;
+      auto found = devpath_by_wd_.find(event->wd);
+      if (found == devpath_by_wd_.end()) continue;
+      if (event->mask & IN_IGNORED) {  // the node went away: its watch is gone too
+        wd_by_devpath_.erase(found->second);
+        devpath_by_wd_.erase(found);
+        continue;
+      }
+      if (event->mask & IN_CLOSE_WRITE) RequestChange(found->second);
+    }
+  }
+}
+
+void BlockWatch::RequestChange(const std::string& devpath) {
+  LogDebug("watch: %s was written, asking for a change event", devpath.c_str());
+  if (auto written = WriteChange(roots_.sysfs(), devpath); !written)
+    LogWarning("watch: %s, ignoring", written.error().Message().c_str());
+  // A whole disk's partitions: a rewritten disk may have left them showing stale data.
+  auto dir = OpenDirAt(roots_.sysfs(), devpath.substr(1), O_NOFOLLOW);
+  if (!dir) return;
+  DIR* listing = fdopendir(dir->release());
+  if (!listing) return;
+  while (dirent* entry = readdir(listing)) {
+    std::string name = entry->d_name;
+    if (name.starts_with('.') || entry->d_type != DT_DIR) continue;
+    std::string partition = devpath.substr(1) + "/" + name + "/partition";
+    if (faccessat(roots_.sysfs(), partition.c_str(), F_OK, 0) != 0) continue;
+    if (auto written = WriteChange(roots_.sysfs(), devpath + "/" + name); !written)
+      LogWarning("watch: %s, ignoring", written.error().Message().c_str());
+  }
+  closedir(listing);
+}
+
+}  // namespace vdev

@@ -1,0 +1,49 @@
+// BlockWatch: udev's "watch". A file system made or changed without a uevent (mkfs,
+// tune2fs -L, a partitioner writing a table) shows up as a close-after-write on the disk's
+// node; BlockWatch sees it through inotify and asks the kernel for a "change" event, so the
+// device is probed again and its links follow. For a whole disk its partitions are asked
+// too: a rewritten disk may have left them showing stale data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/result.h"
+#include "common/roots.h"
+#include "common/uevent.h"
+#include "common/unique_fd.h"
+#include "event_loop.h"
+
+namespace vdev {
+
+class BlockWatch {
+ public:
+  // Registers an inotify fd on loop. roots must outlive the watch.
+  [[nodiscard]] static Result<std::unique_ptr<BlockWatch>> Create(EventLoop& loop,
+                                                                  const Roots& roots);
+  ~BlockWatch();
+  BlockWatch(const BlockWatch&) = delete;
+  BlockWatch& operator=(const BlockWatch&) = delete;
+
+  // Loop thread, after each processed event: watch (wanted) or stop watching the device's
+  // node. A remove always stops.
+  void Update(const Uevent& processed, bool wanted);
+
+  size_t size() const { return devpath_by_wd_.size(); }
+
+ private:
+  BlockWatch(EventLoop& loop, const Roots& roots) : loop_(loop), roots_(roots) {}
+  void OnReadable();
+  void Forget(const std::string& devpath);
+  // Writes "change" to the device's sysfs uevent file (and its partitions', for a disk).
+  void RequestChange(const std::string& devpath);
+
+  EventLoop& loop_;
+  const Roots& roots_;
+  UniqueFd inotify_;
+  std::unordered_map<int, std::string> devpath_by_wd_;
+  std::unordered_map<std::string, int> wd_by_devpath_;
+};
+
+}  // namespace vdev
