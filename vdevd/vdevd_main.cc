@@ -1,5 +1,6 @@
 // vdevd: the device manager daemon. The only file that knows the concrete types: it reads
 // the options, builds the parts and hands them to the Daemon.
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <memory>
 
 #include "common/database.h"
+#include "common/fs_util.h"
 #include "common/log.h"
 #include "common/roots.h"
 #include "daemon.h"
@@ -74,7 +76,14 @@ int Main(int argc, char** argv) {
     }
     options.roots.run = run_template;
     LogNotice("dry run: nodes are only printed; database in %s", run_template);
-  } else if (options.mount_tmpfs) {
+  } else {
+    // A private dev root that does not exist yet is made, as the run dir is.
+    if (auto made = MakeDirsAt(AT_FDCWD, options.roots.dev, 0755); !made) {
+      LogError("%s", made.error().Message().c_str());
+      return 1;
+    }
+  }
+  if (options.mount_tmpfs && !options.dry_run) {
     if (auto mounted = MountTmpfs(options.roots.dev); !mounted) {
       LogError("%s", mounted.error().Message().c_str());
       return 1;
