@@ -84,21 +84,23 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
   if (auto rules = rules_.Get()) rules->Apply(state, runner_);
   if (state.busy && !last_attempt) return ProcessOutcome{std::move(event), true};
 
-  // The links the rules asked for (stored and published), and the devnum link besides.
-  std::vector<std::string> rule_links, links;
+  // The links the rules asked for: stored, published and claimed.
+  std::vector<std::string> rule_links;
   if (has_node && !remove) {
     for (const auto& link : state.links)
       if (!Contains(rule_links, link)) rule_links.push_back(link);
-    links = rule_links;
-    links.push_back(DevnumLink(block, *devnum));
   }
 
   if (has_node) {
+    const std::string devnum_link = DevnumLink(block, *devnum);
     if (remove) {
       if (!options_.devtmpfs) {
         if (auto removed = nodes_.RemoveNode(node_name, block, *devnum); !removed)
           LogWarning("%s: %s, ignoring", node_name.c_str(), removed.error().Message().c_str());
       }
+      // Only a node of this device number is ever linked from its devnum link.
+      if (auto unlinked = nodes_.RemoveLink(devnum_link, node_name); !unlinked)
+        LogWarning("%s: %s, ignoring", devnum_link.c_str(), unlinked.error().Message().c_str());
     } else {
       NodeSpec node;
       node.name = node_name;
@@ -111,22 +113,23 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
           ParseProperty<mode_t>(event, "DEVMODE", 8).value_or(owner_set ? 0660 : 0600));
       Status applied = options_.devtmpfs ? nodes_.SetNodePermissions(node) : nodes_.CreateNode(node);
       if (!applied) LogWarning("%s: %s, ignoring", node_name.c_str(), applied.error().Message().c_str());
-      for (const auto& link : links) {
-        if (auto linked = nodes_.CreateLink(link, node_name); !linked)
-          LogWarning("%s: %s, ignoring", link.c_str(), linked.error().Message().c_str());
+      // Claimed again on every event: a changed priority is recorded, and the link is put
+      // back if it went missing.
+      for (const auto& link : rule_links) {
+        if (auto claimed = claims_.Claim(link, id, node_name, state.link_priority); !claimed)
+          LogWarning("%s: %s, ignoring", link.c_str(), claimed.error().Message().c_str());
       }
+      if (auto linked = nodes_.CreateLink(devnum_link, node_name); !linked)
+        LogWarning("%s: %s, ignoring", devnum_link.c_str(), linked.error().Message().c_str());
     }
-    // Links of the previous event (or of the removed device) that are no longer wanted;
-    // the writer leaves a link alone that another device has taken over meanwhile.
-    std::vector<std::string> stale;
-    if (remove) stale.push_back(DevnumLink(block, *devnum));
+    // Claims of the previous event (or of the removed device) on links no longer wanted:
+    // each such link falls back to its next claimant, or goes.
     if (old_record) {
-      for (const auto& link : old_record->links)
-        if (!Contains(links, link)) stale.push_back(link);
-    }
-    for (const auto& link : stale) {
-      if (auto unlinked = nodes_.RemoveLink(link, node_name); !unlinked)
-        LogWarning("%s: %s, ignoring", link.c_str(), unlinked.error().Message().c_str());
+      for (const auto& link : old_record->links) {
+        if (Contains(rule_links, link)) continue;
+        if (auto unclaimed = claims_.Unclaim(link, id, node_name); !unclaimed)
+          LogWarning("%s: %s, ignoring", link.c_str(), unclaimed.error().Message().c_str());
+      }
     }
   }
 

@@ -1,5 +1,8 @@
 // EventProcessor: runs one event through the worker's steps: the device and its old record,
 // the rules, the node and its links, the database record, the programs to run after.
+// The links the rules give a device are claims (LinkClaims, under RUN/vdev/links): a link
+// two devices want points at the higher-priority one and falls back when it goes. The
+// devnum links block/M:m and char/M:m have one owner by construction and are no claims.
 // Called concurrently from the worker threads for events the EventQueue let start.
 #pragma once
 
@@ -9,6 +12,7 @@
 #include "common/roots.h"
 #include "common/uevent.h"
 #include "event_queue.h"
+#include "link_claims.h"
 #include "node_writer.h"
 #include "program_runner.h"
 #include "rule_store.h"
@@ -29,7 +33,8 @@ class EventProcessor {
         nodes_(nodes),
         rules_(rules),
         runner_(runner),
-        options_(std::move(options)) {}
+        options_(std::move(options)),
+        claims_(roots.run(), nodes) {}
 
   // Returns the event as published: the kernel's properties plus DEVNAME under the dev
   // root, DEVLINKS, TAGS, CURRENT_TAGS, USEC_INITIALIZED and what the rules set. When a
@@ -44,6 +49,7 @@ class EventProcessor {
   const RuleStore& rules_;
   ProgramRunner& runner_;
   ProcessorOptions options_;
+  LinkClaims claims_;
 };
 
 }  // namespace vdev

@@ -166,6 +166,61 @@ TEST_F(EventProcessorTest, NestedNamesAndPrograms) {
   EXPECT_EQ(runner_.ran, std::vector<std::string>{"notify event3"});
 }
 
+// Two disks with the same label: both claim disk/by-label/data, the higher link priority
+// owns it, and it falls back or goes as the claimants change and leave.
+TEST_F(EventProcessorTest, SharedLinksFollowTheBestClaimant) {
+  sysfs_.AddBlockDevice("/devices/virtual/block/loop1", "loop1", 7, 1, "disk", {{"DISKSEQ", "10"}});
+  auto rules = RuleSet::Parse("test.rules",
+                              "[by-label]\n"
+                              "subsystem = block\n"
+                              "symlink = disk/by-label/$env{LABEL} disk/by-diskseq/$env{DISKSEQ}\n"
+                              "[preferred]\n"
+                              "kernel = loop1\n"
+                              "link_priority = 10\n",
+                              FixedAccounts());
+  ASSERT_TRUE(rules) << rules.error().Message();
+  store_.Set(std::make_shared<const RuleSet>(std::move(*rules)));
+  LinkClaims claims(roots_.run(), nodes_);
+  auto claimants = [&](const std::string& link) {
+    std::vector<std::string> ids;
+    auto found = claims.Claimants(link);
+    EXPECT_TRUE(found) << link;
+    for (const auto& claim : found.value_or(std::vector<LinkClaim>{}))
+      ids.push_back(claim.device_id);
+    return ids;
+  };
+  auto event = [&](const std::string& action, const std::string& devpath, const char* label) {
+    Uevent uevent = Event(action, devpath);
+    uevent.Set("LABEL", label);
+    return uevent;
+  };
+  auto contains = [](const std::vector<std::string>& lines, const std::string& line) {
+    return std::find(lines.begin(), lines.end(), line) != lines.end();
+  };
+
+  (void)processor_->Process(event("add", "/devices/virtual/block/loop1", "data"));
+  (void)processor_->Process(event("add", "/devices/virtual/block/loop0", "data"));
+  auto lines = nodes_.TakeLines();
+  EXPECT_TRUE(contains(lines, "ln disk/by-label/data -> ../../loop1"));
+  EXPECT_FALSE(contains(lines, "ln disk/by-label/data -> ../../loop0"))
+      << "loop0's lower priority must not take the link";
+  EXPECT_EQ(claimants("disk/by-label/data"), (std::vector<std::string>{"b7:0", "b7:1"}));
+
+  // loop1 is relabelled: it drops only the by-label claim, and the link falls back.
+  (void)processor_->Process(event("change", "/devices/virtual/block/loop1", "other"));
+  lines = nodes_.TakeLines();
+  EXPECT_TRUE(contains(lines, "ln disk/by-label/data -> ../../loop0"));
+  EXPECT_TRUE(contains(lines, "ln disk/by-label/other -> ../../loop1"));
+  EXPECT_EQ(claimants("disk/by-label/data"), std::vector<std::string>{"b7:0"});
+  EXPECT_EQ(claimants("disk/by-diskseq/10"), std::vector<std::string>{"b7:1"});
+
+  (void)processor_->Process(event("remove", "/devices/virtual/block/loop0", "data"));
+  lines = nodes_.TakeLines();
+  EXPECT_TRUE(contains(lines, "rmlink disk/by-label/data"));
+  EXPECT_TRUE(claimants("disk/by-label/data").empty());
+  EXPECT_EQ(claimants("disk/by-label/other"), std::vector<std::string>{"b7:1"});
+}
+
 TEST_F(EventProcessorTest, DevtmpfsOnlySetsPermissions) {
   EventProcessor devtmpfs(roots_, database_, nodes_, store_, runner_, ProcessorOptions{true, "/dev"});
   (void)devtmpfs.Process(Event("add", "/devices/virtual/block/loop0"));
