@@ -110,10 +110,12 @@ Status DevNodeWriter::CreateLink(const std::string& link, const std::string& nod
   std::string target = RelativeLinkTarget(link, node_name);
   std::string dir(DirName(link));
   // A new link is one call; only an existing one is read and, if it differs, replaced.
-  if (symlinkat(target.c_str(), dev_fd_, link.c_str()) == 0) return Ok();
-  if (errno == ENOENT && !dir.empty()) {
-    if (auto made = MakeDirsAt(dev_fd_, dir, 0755); !made) return made;
+  // ENOENT: the directory is missing, or another worker has just removed the last link of
+  // a shared one (disk/by-label) between our mkdir and our symlink: make it and try again.
+  for (int tries = 0;; ++tries) {
     if (symlinkat(target.c_str(), dev_fd_, link.c_str()) == 0) return Ok();
+    if (errno != ENOENT || dir.empty() || tries == 3) break;
+    if (auto made = MakeDirsAt(dev_fd_, dir, 0755); !made) return made;
   }
   if (errno != EEXIST) return FailErrno("symlink " + link);
   auto current = ReadLinkAt(dev_fd_, link);
