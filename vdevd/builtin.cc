@@ -1,10 +1,16 @@
 #include "builtin.h"
 
+// One header per builtin, one line per builtin in the table below.
+#include "builtin_blkid.h"
+#include "builtin_dm.h"
+
 namespace vdev {
 
-
 const std::vector<Builtin>& AllBuiltins() {
-  static const std::vector<Builtin> kBuiltins = {};
+  static const std::vector<Builtin> kBuiltins = {
+      {"blkid", RunBlkidBuiltin, "Filesystem and partition probing"},
+      {"dm", RunDmBuiltin, "Device-mapper names, LVM split and udev flags"},
+  };
   return kBuiltins;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "builtin.h"
 #include "rule_pattern.h"
 #include "rule_set.h"
 #include "substitution.h"
@@ -43,6 +44,7 @@ enum class ActionKind : unsigned char {
   kSet,
   kTag,
   kImport,
+  kBuiltin,
   kRun,
 };
 
@@ -52,8 +54,9 @@ struct Action {
   unsigned number = 0;  // uid, gid or mode
   int priority = 0;
   std::string name;  // kSet: the property; kOwner/kGroup: the name as written
-  Template value;    // kSymlink, kSet, kImport, kRun
+  Template value;    // kSymlink, kSet, kImport, kRun; kBuiltin: the arguments
   std::vector<std::string> tags;
+  const Builtin* builtin = nullptr;  // kBuiltin; resolved when the rules are loaded
 };
 
 // Properties the daemon itself relies on: rules (set.X, refused when parsed) and imports

@@ -183,7 +183,8 @@ class RuleSet::Parser {
   Status HandleKey(std::string_view key, std::string_view value) {
     if (rules_.empty()) return Fail(EINVAL, "key outside a section");
     Rule& rule = rules_.back();
-    bool repeatable = key == "symlink" || key == "tag" || key == "import" || key == "run";
+    bool repeatable =
+        key == "symlink" || key == "tag" || key == "import" || key == "builtin" || key == "run";
     if (!repeatable && !keys_.insert(std::string(key)).second)
       return Fail(EINVAL, "duplicate key '" + std::string(key) + "'");
 
@@ -308,6 +309,23 @@ class RuleSet::Parser {
     } else if (key == "import" || key == "run") {
       action.kind = key == "import" ? ActionKind::kImport : ActionKind::kRun;
       auto compiled = CompileValue(key, value);
+      if (!compiled) return tl::unexpected(compiled.error());
+      action.value = std::move(*compiled);
+    } else if (key == "builtin") {
+      // The name is resolved now, so a typo fails the file instead of every event; only
+      // the arguments are substituted.
+      std::string_view rest = Trim(value);
+      size_t end = rest.find_first_of(" \t");
+      std::string name(rest.substr(0, end));
+      if (name.find_first_of("%$") != std::string::npos)
+        return Fail(EINVAL, "builtin name '" + name + "' cannot be substituted");
+      action.builtin = FindBuiltin(name);
+      if (action.builtin == nullptr) return Fail(EINVAL, "unknown builtin '" + name + "'");
+      action.kind = ActionKind::kBuiltin;
+      action.name = name;
+      std::string_view args =
+          end == std::string_view::npos ? std::string_view() : Trim(rest.substr(end));
+      auto compiled = CompileValue(key, args);
       if (!compiled) return tl::unexpected(compiled.error());
       action.value = std::move(*compiled);
     } else if (key == "last") {

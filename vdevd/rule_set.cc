@@ -65,7 +65,9 @@ class RuleSet::Context : public SubstitutionSource {
     return false;
   }
 
-  void RunActions(const Rule& rule, ProgramRunner& runner, RuleTrace* trace) {
+  // Runs the rule's actions in order; stops early (and returns false) once a builtin found
+  // the device busy: this attempt is discarded and the event runs again later.
+  bool RunActions(const Rule& rule, ProgramRunner& runner, RuleTrace* trace) {
     for (const Action& action : rule.actions) {
       switch (action.kind) {
         case ActionKind::kOwner:
@@ -101,6 +103,10 @@ class RuleSet::Context : public SubstitutionSource {
         case ActionKind::kImport:
           Import(rule, action, runner);
           break;
+        case ActionKind::kBuiltin:
+          RunBuiltin(rule, action);
+          if (state_.busy) return false;
+          break;
         case ActionKind::kRun:
           scratch_.clear();
           action.value.Expand(*this, Escape::kCommand, &scratch_);
@@ -108,6 +114,7 @@ class RuleSet::Context : public SubstitutionSource {
           break;
       }
     }
+    return true;
   }
 
   std::string_view Lookup(Placeholder placeholder, std::string_view name) override {
@@ -216,6 +223,24 @@ class RuleSet::Context : public SubstitutionSource {
     }
   }
 
+  void RunBuiltin(const Rule& rule, const Action& action) {
+    scratch_.clear();
+    action.value.Expand(*this, Escape::kCommand, &scratch_);
+    BuiltinCall call{state_, {}};
+    for (std::string_view word : SplitWords(scratch_)) call.args.emplace_back(word);
+    Status ran = action.builtin->run(call);
+    if (ran) return;
+    // A busy device is no failure: the event is retried.
+    if (state_.busy) {
+      LogDebug("%s:%d: builtin %s for %s: %s", rule.file.c_str(), action.line, action.name.c_str(),
+               state_.device.devpath().c_str(), ran.error().Message().c_str());
+    } else {
+      LogWarning("%s:%d: builtin %s for %s: %s, ignoring", rule.file.c_str(), action.line,
+                 action.name.c_str(), state_.device.devpath().c_str(),
+                 ran.error().Message().c_str());
+    }
+  }
+
   void Import(const Rule& rule, const Action& action, ProgramRunner& runner) {
     std::string command;
     action.value.Expand(*this, Escape::kCommand, &command);
@@ -284,7 +309,7 @@ void RuleSet::Apply(EventState& state, ProgramRunner& runner, RuleTrace* trace) 
       trace->matched.push_back(rule.file + ":" + std::to_string(rule.line) + " [" + rule.section +
                                "]");
     }
-    context.RunActions(rule, runner, trace);
+    if (!context.RunActions(rule, runner, trace)) break;  // busy: this attempt is discarded
     if (rule.last) break;
   }
 }

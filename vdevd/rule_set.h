@@ -60,8 +60,10 @@ class RuleSet {
       std::vector<std::string>* warnings = nullptr);
 
   // Runs the rules over state (ACTION and properties from state.properties, sysfs through
-  // state.device), in order, until a rule with `last = yes` matches. Imports run through
-  // runner. Safe to call from several threads at once on the same RuleSet.
+  // state.device), in order, until a rule with `last = yes` matches or a builtin finds the
+  // device busy (state.busy: the caller discards this attempt and retries the event).
+  // Imports run through runner, builtins in process. Safe to call from several threads at
+  // once on the same RuleSet.
   void Apply(EventState& state, ProgramRunner& runner, RuleTrace* trace = nullptr) const;
 
   // The number of rules.
