@@ -1,5 +1,6 @@
 #include "daemon.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,6 +15,8 @@
 #include <thread>
 
 #include "coldplug.h"
+#include "common/device.h"
+#include "common/fs_util.h"
 #include "common/log.h"
 
 namespace vdev {
@@ -253,10 +256,42 @@ void Daemon::OnProcessed(const ProcessOutcome& done) {
   const Uevent& processed = done.event;
   ++processed_;
   if (watch_) watch_->Update(processed, done.watch);
+  if (netlink_ && processed.action() == "change" && processed.subsystem() == "block" &&
+      processed.devtype() == "disk")
+    ReprobePartitions(std::string(processed.devpath()));
   if (LogEnabled(LogLevel::kInfo)) LogInfo("%s", Describe(processed).c_str());
   if (control_) control_->Publish(processed);
   FeedReplay();
   if (control_) control_->NotifyProgress();
+}
+
+void Daemon::ReprobePartitions(const std::string& disk_devpath) {
+  // partx takes no lock: a probe can make `partx -d` fail with EBUSY, and the partition it
+  // left behind then shows whatever the disk's next medium holds at that offset. So when a
+  // disk changes, its remaining partitions are probed again (queued after the disk's event,
+  // as its children).
+  auto dir = OpenDirAt(roots_.sysfs(), disk_devpath.substr(1), O_NOFOLLOW);
+  if (!dir) return;
+  DIR* listing = fdopendir(dir->release());
+  if (!listing) return;
+  std::vector<std::string> partitions;
+  while (dirent* entry = readdir(listing)) {
+    std::string name = entry->d_name;
+    if (name.starts_with('.') || entry->d_type != DT_DIR) continue;
+    std::string marker = disk_devpath.substr(1) + "/" + name + "/partition";
+    if (faccessat(roots_.sysfs(), marker.c_str(), F_OK, 0) == 0)
+      partitions.push_back(disk_devpath + "/" + name);
+  }
+  closedir(listing);
+  std::sort(partitions.begin(), partitions.end());
+  for (const auto& devpath : partitions) {
+    auto device = Device::Open(roots_.sysfs(), devpath);
+    // Gone meanwhile (its remove event is on its way), or half gone: no subsystem link.
+    if (!device || device->subsystem() != "block") continue;
+    Uevent event = device->properties();
+    event.Set("ACTION", "change");
+    Enqueue(table_, *queue_, std::move(event));
+  }
 }
 
 void Daemon::MaybeReady() {

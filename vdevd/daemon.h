@@ -50,6 +50,7 @@ class Daemon : public ControlHandler {
   void Coldplug();
   void Reconcile();
   void FeedReplay();
+  void ReprobePartitions(const std::string& disk_devpath);
   void MaybeReady();
   void PruneStaleRecords();
   bool Done() const;
