@@ -395,6 +395,16 @@ Result<DeviceProbe> ProbeDevice(const Device& device, int dev_fd, const BlockPro
       LogDebug("%s: %s is still locked, probing anyway", sysname.c_str(), disk_name.c_str());
     }
   }
+  // A partition left behind on a disk with no medium (detached), or reaching past the end
+  // of the disk's new medium (a failed `partx -d` before the next image was attached),
+  // has nothing to probe: reading it would only answer EIO, which would be retried.
+  if (!context.whole_disk && disk) {
+    auto disk_size = MediumSize(disk.get());
+    if (disk_size && *disk_size) {
+      uint64_t end = (context.location.start.value_or(0) + context.location.size.value_or(0)) * 512;
+      if (**disk_size == 0 || end > **disk_size) return result;
+    }
+  }
   if (auto opened = open_node(); !opened) return tl::unexpected(opened.error());
 
   auto probed = ProbeOpenDevice(node.get(), options, context);
