@@ -51,6 +51,7 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
 }  // namespace
 
 ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
+  const uint64_t started = NowUsec();
   const bool remove = event.action() == "remove";
   std::string id = DeviceId(event);
   std::optional<DeviceRecord> old_record;
@@ -82,7 +83,11 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
       if (!event.Has(key)) state.properties.Set(key, value);
   }
   if (auto rules = rules_.Get()) rules->Apply(state, runner_);
-  if (state.busy && !last_attempt) return ProcessOutcome{std::move(event), true};
+  if (state.busy && !last_attempt) {
+    LogDebug("%s %s: busy after %.2f ms, will retry", std::string(event.action()).c_str(),
+             std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
+    return ProcessOutcome{std::move(event), true};
+  }
 
   // The links the rules asked for: stored, published and claimed.
   std::vector<std::string> rule_links;
@@ -178,6 +183,8 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
       LogWarning("%s: run '%s': %s, ignoring", id.c_str(), program.c_str(),
                  ran.error().Message().c_str());
   }
+  LogDebug("%s %s: processed in %.2f ms", std::string(event.action()).c_str(),
+           std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
   return ProcessOutcome{std::move(published), false};
 }
 

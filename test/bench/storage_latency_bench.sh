@@ -12,7 +12,8 @@ if ! bench_is_root; then
   exit 0
 fi
 bench_mount_tmpfs "$bench_work/dev"
-mkdir -p "$bench_work/run"
+# /run is a tmpfs on every real system: the database and the link claims live there.
+bench_mount_tmpfs "$bench_work/run"
 
 # The image: GPT, partition 1 (ext4 with a known UUID), made once through a loop device.
 image=$bench_work/disk.img
