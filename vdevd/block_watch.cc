@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -61,6 +62,11 @@ void BlockWatch::Update(const Uevent& processed, bool wanted) {
   }
   wd_by_devpath_[devpath] = wd;
   devpath_by_wd_[wd] = devpath;
+}
+
+bool BlockWatch::HasPending() const {
+  pollfd pending{inotify_.get(), POLLIN, 0};
+  return poll(&pending, 1, 0) > 0;
 }
 
 void BlockWatch::Forget(const std::string& devpath) {

@@ -31,6 +31,8 @@ class BlockWatch {
   void Update(const Uevent& processed, bool wanted);
 
   size_t size() const { return devpath_by_wd_.size(); }
+  // True while inotify has events the loop has not read yet (settle must wait for them).
+  bool HasPending() const;
 
  private:
   BlockWatch(EventLoop& loop, const Roots& roots) : loop_(loop), roots_(roots) {}

@@ -192,6 +192,8 @@ bool Daemon::IsSettled() {
     pollfd pending{netlink_->fd(), POLLIN, 0};
     if (poll(&pending, 1, 0) > 0) return false;
   }
+  // A close-after-write seen but not read yet becomes a change event once it is.
+  if (watch_ && watch_->HasPending()) return false;
   return true;
 }
 

@@ -143,7 +143,10 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
   record.link_priority = state.link_priority;
   for (const auto& [key, value] : state.properties.properties()) {
     auto kernel_value = event.Get(key);
-    if (!kernel_value || *kernel_value != value) record.properties.emplace_back(key, value);
+    // DISKSEQ is the kernel's, but it is what tells this medium from the one before it
+    // in a reused name, so the record keeps it too.
+    if (!kernel_value || *kernel_value != value || key == "DISKSEQ")
+      record.properties.emplace_back(key, value);
   }
   record.current_tags = state.tags;
   record.tags = old_record && !remove && event.action() != "add" ? old_record->tags
@@ -185,7 +188,7 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
   }
   LogDebug("%s %s: processed in %.2f ms", std::string(event.action()).c_str(),
            std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
-  return ProcessOutcome{std::move(published), false};
+  return ProcessOutcome{std::move(published), false, state.watch && !remove};
 }
 
 }  // namespace vdev

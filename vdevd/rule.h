@@ -45,13 +45,14 @@ enum class ActionKind : unsigned char {
   kTag,
   kImport,
   kBuiltin,
+  kWatch,
   kRun,
 };
 
 struct Action {
   ActionKind kind;
   int line = 0;
-  unsigned number = 0;  // uid, gid or mode
+  unsigned number = 0;  // uid, gid or mode; kWatch: 1 to watch, 0 not to
   int priority = 0;
   std::string name;  // kSet: the property; kOwner/kGroup: the name as written
   Template value;    // kSymlink, kSet, kImport, kRun; kBuiltin: the arguments

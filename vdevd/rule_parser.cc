@@ -328,6 +328,14 @@ class RuleSet::Parser {
       auto compiled = CompileValue(key, args);
       if (!compiled) return tl::unexpected(compiled.error());
       action.value = std::move(*compiled);
+    } else if (key == "watch") {
+      // udev's OPTIONS+="watch" / "nowatch": see BlockWatch.
+      if (value == "yes" || value == "true" || value == "1") {
+        action.number = 1;
+      } else if (value != "no" && value != "false" && value != "0") {
+        return Fail(EINVAL, "invalid boolean '" + std::string(value) + "' for 'watch'");
+      }
+      action.kind = ActionKind::kWatch;
     } else if (key == "last") {
       if (value == "yes" || value == "true" || value == "1") {
         rule.last = true;

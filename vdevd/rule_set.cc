@@ -107,6 +107,9 @@ class RuleSet::Context : public SubstitutionSource {
           RunBuiltin(rule, action);
           if (state_.busy) return false;
           break;
+        case ActionKind::kWatch:
+          state_.watch = action.number != 0;
+          break;
         case ActionKind::kRun:
           scratch_.clear();
           action.value.Expand(*this, Escape::kCommand, &scratch_);

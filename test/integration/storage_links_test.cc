@@ -318,5 +318,30 @@ TEST_F(StorageLinksTest, FlockAndSfdiskOnTheDiskAreNotRaced) {
   Detach(loop);
 }
 
+// udev's watch: mkfs on a watched disk, with no uevent of its own, still brings its links.
+TEST_F(StorageLinksTest, FilesystemMadeWithoutAUeventGetsItsLinks) {
+  ASSERT_NO_FATAL_FAILURE(StartDaemon({}));
+  std::string image = dir_.Sub("blank.img");
+  ASSERT_TRUE(MakeSparseFile(image, 16 * kMiB));
+  std::string loop = Attach(image);
+  ASSERT_FALSE(loop.empty());
+  ASSERT_EQ(Settle(), 0);
+  std::string name = fs::path(loop).filename();
+  std::string uuid = RandomUuid();
+  EXPECT_FALSE(PathExists(dev_ + "/disk/by-uuid/" + uuid));
+  // Through the node vdevd watches (ours; on a real system that is /dev's own).
+  ASSERT_EQ(RunCommand({"mkfs.ext4", "-q", "-F", "-U", uuid, "-L", "watched", dev_ + "/" + name})
+                .status,
+            0);
+  ASSERT_EQ(Settle(), 0);
+  EXPECT_TRUE(WaitForPath(dev_ + "/disk/by-uuid/" + uuid, true));
+  EXPECT_TRUE(WaitForPath(dev_ + "/disk/by-label/watched", true));
+  // Relabelled with tune2fs: the old label's link goes, the new one comes.
+  ASSERT_EQ(RunCommand({"tune2fs", "-L", "renamed", dev_ + "/" + name}).status, 0);
+  ASSERT_EQ(Settle(), 0);
+  EXPECT_TRUE(WaitForPath(dev_ + "/disk/by-label/renamed", true));
+  EXPECT_TRUE(WaitForPath(dev_ + "/disk/by-label/watched", false));
+}
+
 }  // namespace
 }  // namespace vdev::testing

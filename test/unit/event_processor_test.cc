@@ -114,7 +114,8 @@ TEST_F(EventProcessorTest, RulesSetGroupLinksTagsAndProperties) {
   auto record = database_.Read("b7:0");
   ASSERT_TRUE(record);
   EXPECT_EQ(record->links, std::vector<std::string>{"disk/by-diskseq/9"});
-  EXPECT_EQ(record->properties, (std::vector<Property>{{"ID_TEST", "loop0"}}));
+  // DISKSEQ is the kernel's, but the record keeps it: it names the medium (issue 3).
+  EXPECT_EQ(record->properties, (std::vector<Property>{{"DISKSEQ", "9"}, {"ID_TEST", "loop0"}}));
   EXPECT_EQ(record->tags, std::vector<std::string>{"systemd"});
 }
 
