@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "common/fs_util.h"
 #include "common/log.h"
+#include "partition_table.h"
 
 namespace vdev {
 namespace {
@@ -58,10 +60,10 @@ void BlockWatch::Update(const Uevent& processed, bool wanted) {
   if (old != wd_by_devpath_.end() && old->second != wd) {
     // A new node (a reused name): the old inode's watch goes.
     inotify_rm_watch(inotify_.get(), old->second);
-    devpath_by_wd_.erase(old->second);
+    watched_by_wd_.erase(old->second);
   }
   wd_by_devpath_[devpath] = wd;
-  devpath_by_wd_[wd] = devpath;
+  watched_by_wd_[wd] = Watched{devpath, std::string(devname)};
 }
 
 bool BlockWatch::HasPending() const {
@@ -73,7 +75,7 @@ void BlockWatch::Forget(const std::string& devpath) {
   auto found = wd_by_devpath_.find(devpath);
   if (found == wd_by_devpath_.end()) return;
   inotify_rm_watch(inotify_.get(), found->second);
-  devpath_by_wd_.erase(found->second);
+  watched_by_wd_.erase(found->second);
   wd_by_devpath_.erase(found);
 }
 
@@ -85,19 +87,41 @@ void BlockWatch::OnReadable() {
     for (char* p = buffer; p < buffer + length;) {
       auto* event = reinterpret_cast<inotify_event*>(p);
       p += sizeof(inotify_event) + event->len;
-      auto found = devpath_by_wd_.find(event->wd);
-      if (found == devpath_by_wd_.end()) continue;
+      auto found = watched_by_wd_.find(event->wd);
+      if (found == watched_by_wd_.end()) continue;
       if (event->mask & IN_IGNORED) {  // the node went away: its watch is gone too
-        wd_by_devpath_.erase(found->second);
-        devpath_by_wd_.erase(found);
+        wd_by_devpath_.erase(found->second.devpath);
+        watched_by_wd_.erase(found);
         continue;
       }
-      if (event->mask & IN_CLOSE_WRITE) RequestChange(found->second);
+      if (event->mask & IN_CLOSE_WRITE) RequestChange(found->second.devpath);
     }
   }
 }
 
+bool BlockWatch::RereadChangedTable(const std::string& devpath) {
+  std::string marker = devpath.substr(1) + "/partition";
+  if (faccessat(roots_.sysfs(), marker.c_str(), F_OK, 0) == 0) return false;  // a partition
+  auto wd = wd_by_devpath_.find(devpath);
+  if (wd == wd_by_devpath_.end()) return false;
+  UniqueFd disk(open(watched_by_wd_[wd->second].node.c_str(),
+                     O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+  if (!disk) return false;
+  // Exclusive, as a partitioning tool takes it: no probe opens a partition meanwhile (an
+  // open partition makes the re-read fail with EBUSY). Held by someone else: not now.
+  if (flock(disk.get(), LOCK_EX | LOCK_NB) < 0) return false;
+  auto reread = RereadIfChanged(disk.get(), roots_.sysfs(), devpath);
+  if (!reread) {
+    LogDebug("watch: %s: %s, ignoring", devpath.c_str(), reread.error().Message().c_str());
+    return false;
+  }
+  if (*reread) LogInfo("watch: %s: partition table changed, re-read", devpath.c_str());
+  return *reread;
+}
+
 void BlockWatch::RequestChange(const std::string& devpath) {
+  // A re-read table comes with the kernel's own events for the disk and its partitions.
+  if (RereadChangedTable(devpath)) return;
   LogDebug("watch: %s was written, asking for a change event", devpath.c_str());
   if (auto written = WriteChange(roots_.sysfs(), devpath); !written)
     LogWarning("watch: %s, ignoring", written.error().Message().c_str());

@@ -30,7 +30,7 @@ class BlockWatch {
   // node. A remove always stops.
   void Update(const Uevent& processed, bool wanted);
 
-  size_t size() const { return devpath_by_wd_.size(); }
+  size_t size() const { return watched_by_wd_.size(); }
   // True while inotify has events the loop has not read yet (settle must wait for them).
   bool HasPending() const;
 
@@ -38,13 +38,22 @@ class BlockWatch {
   BlockWatch(EventLoop& loop, const Roots& roots) : loop_(loop), roots_(roots) {}
   void OnReadable();
   void Forget(const std::string& devpath);
-  // Writes "change" to the device's sysfs uevent file (and its partitions', for a disk).
+  // For a whole disk whose partition table changed on disk, asks the kernel to re-read
+  // it (which sends the events); otherwise writes "change" to the device's sysfs uevent
+  // file (and its partitions', for a disk).
   void RequestChange(const std::string& devpath);
+  // True when the kernel accepted a re-read of the disk's changed partition table.
+  bool RereadChangedTable(const std::string& devpath);
+
+  struct Watched {
+    std::string devpath;
+    std::string node;  // the node's path, as inotify was given it
+  };
 
   EventLoop& loop_;
   const Roots& roots_;
   UniqueFd inotify_;
-  std::unordered_map<int, std::string> devpath_by_wd_;
+  std::unordered_map<int, Watched> watched_by_wd_;
   std::unordered_map<std::string, int> wd_by_devpath_;
 };
 
