@@ -1,6 +1,5 @@
 #include "block_watch.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -10,7 +9,6 @@
 
 #include <cstring>
 
-#include "common/fs_util.h"
 #include "common/log.h"
 #include "partition_table.h"
 
@@ -126,19 +124,12 @@ void BlockWatch::RequestChange(const std::string& devpath) {
   if (auto written = WriteChange(roots_.sysfs(), devpath); !written)
     LogWarning("watch: %s, ignoring", written.error().Message().c_str());
   // A whole disk's partitions: a rewritten disk may have left them showing stale data.
-  auto dir = OpenDirAt(roots_.sysfs(), devpath.substr(1), O_NOFOLLOW);
-  if (!dir) return;
-  DIR* listing = fdopendir(dir->release());
-  if (!listing) return;
-  while (dirent* entry = readdir(listing)) {
-    std::string name = entry->d_name;
-    if (name.starts_with('.') || entry->d_type != DT_DIR) continue;
-    std::string partition = devpath.substr(1) + "/" + name + "/partition";
-    if (faccessat(roots_.sysfs(), partition.c_str(), F_OK, 0) != 0) continue;
-    if (auto written = WriteChange(roots_.sysfs(), devpath + "/" + name); !written)
+  auto partitions = PartitionDevpaths(roots_.sysfs(), devpath);
+  if (!partitions) return;
+  for (const auto& partition : *partitions) {
+    if (auto written = WriteChange(roots_.sysfs(), partition); !written)
       LogWarning("watch: %s, ignoring", written.error().Message().c_str());
   }
-  closedir(listing);
 }
 
 }  // namespace vdev

@@ -1,6 +1,5 @@
 #include "daemon.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,7 +15,7 @@
 
 #include "coldplug.h"
 #include "common/device.h"
-#include "common/fs_util.h"
+#include "partition_table.h"
 #include "common/log.h"
 
 namespace vdev {
@@ -272,21 +271,9 @@ void Daemon::ReprobePartitions(const std::string& disk_devpath) {
   // left behind then shows whatever the disk's next medium holds at that offset. So when a
   // disk changes, its remaining partitions are probed again (queued after the disk's event,
   // as its children).
-  auto dir = OpenDirAt(roots_.sysfs(), disk_devpath.substr(1), O_NOFOLLOW);
-  if (!dir) return;
-  DIR* listing = fdopendir(dir->release());
-  if (!listing) return;
-  std::vector<std::string> partitions;
-  while (dirent* entry = readdir(listing)) {
-    std::string name = entry->d_name;
-    if (name.starts_with('.') || entry->d_type != DT_DIR) continue;
-    std::string marker = disk_devpath.substr(1) + "/" + name + "/partition";
-    if (faccessat(roots_.sysfs(), marker.c_str(), F_OK, 0) == 0)
-      partitions.push_back(disk_devpath + "/" + name);
-  }
-  closedir(listing);
-  std::sort(partitions.begin(), partitions.end());
-  for (const auto& devpath : partitions) {
+  auto partitions = PartitionDevpaths(roots_.sysfs(), disk_devpath);
+  if (!partitions) return;
+  for (const auto& devpath : *partitions) {
     auto device = Device::Open(roots_.sysfs(), devpath);
     // Gone meanwhile (its remove event is on its way), or half gone: no subsystem link.
     if (!device || device->subsystem() != "block") continue;

@@ -44,25 +44,37 @@ Result<std::vector<PartitionExtent>> ReadPartitionTable(int disk_fd) {
   return extents;
 }
 
-Result<std::vector<PartitionExtent>> KernelPartitions(int sysfs_fd, const std::string& devpath) {
-  auto dir = OpenDirAt(sysfs_fd, devpath.substr(1), O_NOFOLLOW);
+Result<std::vector<std::string>> PartitionDevpaths(int sysfs_fd, const std::string& disk_devpath) {
+  auto dir = OpenDirAt(sysfs_fd, disk_devpath.substr(1), O_NOFOLLOW);
   if (!dir) return tl::unexpected(dir.error());
   DIR* listing = fdopendir(dir->release());
-  if (!listing) return FailErrno("fdopendir " + devpath);
-  std::vector<PartitionExtent> extents;
+  if (!listing) return FailErrno("fdopendir " + disk_devpath);
+  std::vector<std::string> devpaths;
   while (dirent* entry = readdir(listing)) {
     std::string name = entry->d_name;
     if (name.starts_with('.') || entry->d_type != DT_DIR) continue;
-    std::string base = devpath.substr(1) + "/" + name + "/";
+    std::string marker = disk_devpath.substr(1) + "/" + name + "/partition";
+    // Not a partition: queue/, holders/, power/ ...
+    if (faccessat(sysfs_fd, marker.c_str(), F_OK, 0) == 0) devpaths.push_back(disk_devpath + "/" + name);
+  }
+  closedir(listing);
+  std::sort(devpaths.begin(), devpaths.end());
+  return devpaths;
+}
+
+Result<std::vector<PartitionExtent>> KernelPartitions(int sysfs_fd, const std::string& devpath) {
+  auto partitions = PartitionDevpaths(sysfs_fd, devpath);
+  if (!partitions) return tl::unexpected(partitions.error());
+  std::vector<PartitionExtent> extents;
+  for (const auto& partition : *partitions) {
+    std::string base = partition.substr(1) + "/";
     auto number = ReadAttributeAt(sysfs_fd, base + "partition");
-    if (!number) continue;  // not a partition (queue/, holders/, ...)
     auto start = ReadAttributeAt(sysfs_fd, base + "start");
     auto size = ReadAttributeAt(sysfs_fd, base + "size");
-    extents.push_back({ParseNumber<int>(*number).value_or(0),
+    extents.push_back({number ? ParseNumber<int>(*number).value_or(0) : 0,
                        start ? ParseNumber<uint64_t>(*start).value_or(0) : 0,
                        size ? ParseNumber<uint64_t>(*size).value_or(0) : 0});
   }
-  closedir(listing);
   std::sort(extents.begin(), extents.end());
   return extents;
 }

@@ -20,6 +20,11 @@ struct PartitionExtent {
   bool operator<(const PartitionExtent& other) const { return number < other.number; }
 };
 
+// The devpaths of the partitions the kernel has for the disk at disk_devpath (below
+// sysfs_fd), in name order: the child directories with a "partition" attribute.
+[[nodiscard]] Result<std::vector<std::string>> PartitionDevpaths(int sysfs_fd,
+                                                                 const std::string& disk_devpath);
+
 // The partitions of the table on the open disk fd (empty when it has none), by number.
 [[nodiscard]] Result<std::vector<PartitionExtent>> ReadPartitionTable(int disk_fd);
 
