@@ -47,18 +47,36 @@ Result<Device> Device::Open(int sysfs_fd, std::string_view devpath) {
   auto properties = ParseUeventFile(*content);
   if (!properties) return Fail(properties.error().code, base + "/uevent: " + properties.error().context);
   device.properties_ = std::move(*properties);
-  if (auto link = ReadLinkAt(sysfs_fd, base + "/subsystem")) device.subsystem_ = BaseName(*link);
-  device.properties_.Set("DEVPATH", device.devpath_);
-  if (!device.subsystem_.empty()) device.properties_.Set("SUBSYSTEM", device.subsystem_);
+  device.properties_->Set("DEVPATH", device.devpath_);
+  if (!device.subsystem().empty()) device.properties_->Set("SUBSYSTEM", device.subsystem());
   return device;
 }
 
 Device Device::FromEvent(int sysfs_fd, const Uevent& event) {
   Device device(sysfs_fd, std::string(event.devpath()));
   device.properties_ = event;
-  device.subsystem_ = event.subsystem();
+  device.subsystem_ = std::string(event.subsystem());
   if (auto driver = event.Get("DRIVER")) device.driver_ = std::string(*driver);
   return device;
+}
+
+const std::string& Device::subsystem() const {
+  if (!subsystem_) {
+    auto link = ReadLinkAt(sysfs_fd_, RelativePath() + "/subsystem");
+    subsystem_ = link ? std::string(BaseName(*link)) : std::string();
+  }
+  return *subsystem_;
+}
+
+const Uevent& Device::properties() const {
+  if (!properties_) {
+    auto content = ReadFileAt(sysfs_fd_, RelativePath() + "/uevent", 64 * 1024);
+    auto parsed = content ? ParseUeventFile(*content) : Result<Uevent>(Uevent());
+    properties_ = parsed ? std::move(*parsed) : Uevent();
+    properties_->Set("DEVPATH", devpath_);
+    if (!subsystem().empty()) properties_->Set("SUBSYSTEM", subsystem());
+  }
+  return *properties_;
 }
 
 const std::string& Device::driver() const {
@@ -92,15 +110,12 @@ std::optional<Device> Device::Parent() const {
     if (slash == 0 || slash == std::string_view::npos) return std::nullopt;
     path = path.substr(0, slash);
     std::string uevent = std::string(path.substr(1)) + "/uevent";
-    if (faccessat(sysfs_fd_, uevent.c_str(), F_OK, 0) == 0) {
-      auto parent = Open(sysfs_fd_, path);
-      if (parent) return std::move(*parent);
-    }
+    if (faccessat(sysfs_fd_, uevent.c_str(), F_OK, 0) == 0) return Device(sysfs_fd_, std::string(path));
   }
 }
 
 std::string Device::Id() const {
-  return DeviceId(subsystem_, devnum(), properties_.ifindex(), sysname());
+  return DeviceId(subsystem(), devnum(), properties().ifindex(), sysname());
 }
 
 std::string DeviceId(std::string_view subsystem, std::optional<dev_t> devnum,

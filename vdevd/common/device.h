@@ -24,14 +24,16 @@ class Device {
   static Device FromEvent(int sysfs_fd, const Uevent& event);
 
   const std::string& devpath() const { return devpath_; }
-  const std::string& subsystem() const { return subsystem_; }
+  // A parent's subsystem and properties are read on first use: a rule walking the parent
+  // chain for one attribute should not pay for every ancestor's uevent file.
+  const std::string& subsystem() const;
   // Read from the driver link on first use (most events never ask).
   const std::string& driver() const;
   // Kernel properties (from the uevent file or the event).
-  const Uevent& properties() const { return properties_; }
-  std::string_view devtype() const { return properties_.devtype(); }
-  std::optional<dev_t> devnum() const { return properties_.devnum(); }
-  bool is_block() const { return subsystem_ == "block"; }
+  const Uevent& properties() const;
+  std::string_view devtype() const { return properties().devtype(); }
+  std::optional<dev_t> devnum() const { return properties().devnum(); }
+  bool is_block() const { return subsystem() == "block"; }
 
   // The last devpath component with '!' turned into '/' (e.g. "cciss!c0d0" -> "cciss/c0d0").
   std::string sysname() const;
@@ -54,9 +56,9 @@ class Device {
 
   int sysfs_fd_;
   std::string devpath_;
-  std::string subsystem_;
+  mutable std::optional<std::string> subsystem_;
   mutable std::optional<std::string> driver_;
-  Uevent properties_;
+  mutable std::optional<Uevent> properties_;
 };
 
 // The database id from its parts (see Device::Id).
