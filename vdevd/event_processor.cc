@@ -84,8 +84,9 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
   }
   if (auto rules = rules_.Get()) rules->Apply(state, runner_);
   if (state.busy && !last_attempt) {
-    LogDebug("%s %s: busy after %.2f ms, will retry", std::string(event.action()).c_str(),
-             std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
+    if (LogEnabled(LogLevel::kDebug))
+      LogDebug("%s %s: busy after %.2f ms, will retry", std::string(event.action()).c_str(),
+               std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
     return ProcessOutcome{std::move(event), true};
   }
 
@@ -186,8 +187,10 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
       LogWarning("%s: run '%s': %s, ignoring", id.c_str(), program.c_str(),
                  ran.error().Message().c_str());
   }
-  LogDebug("%s %s: processed in %.2f ms", std::string(event.action()).c_str(),
-           std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
+  // Only at debug level: the arguments alone cost two strings per event.
+  if (LogEnabled(LogLevel::kDebug))
+    LogDebug("%s %s: processed in %.2f ms", std::string(event.action()).c_str(),
+             std::string(event.devpath()).c_str(), (NowUsec() - started) / 1000.0);
   return ProcessOutcome{std::move(published), false, state.watch && !remove};
 }
 
