@@ -75,6 +75,8 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
 
   EventState state(Device::FromEvent(roots_.sysfs(), event), event);
   state.dev_fd = roots_.dev();
+  state.dev_root = roots_.paths().dev;
+  state.database = &database_;
   state.last_attempt = last_attempt;
   // A change keeps what earlier events learned; an add is a new device instance (a reused
   // name such as loop0 must not inherit the previous medium's properties).

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/database.h"
 #include "common/device.h"
 #include "common/uevent.h"
 
@@ -21,6 +22,10 @@ struct EventState {
   // The dev root, for builtins that open the device's node (it exists by the time rules
   // run, also on a tmpfs); -1 when there is none (tests without nodes).
   int dev_fd = -1;
+  // The dev root's path, for $devnode and $root in the command lines of helpers.
+  std::string dev_root = "/dev";
+  // The database, for rules that import a parent's properties; nullptr when there is none.
+  const Database* database = nullptr;
   // The event's properties, then what the database and the rules added. This is what is
   // published and stored (E: lines for everything beyond the kernel's own properties).
   Uevent properties;

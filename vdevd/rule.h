@@ -44,6 +44,7 @@ enum class ActionKind : unsigned char {
   kSet,
   kTag,
   kImport,
+  kImportParent,
   kBuiltin,
   kWatch,
   kRun,
@@ -58,6 +59,9 @@ struct Action {
   Template value;    // kSymlink, kSet, kImport, kRun; kBuiltin: the arguments
   std::vector<std::string> tags;
   const Builtin* builtin = nullptr;  // kBuiltin; resolved when the rules are loaded
+  // kImportParent: the parent's properties to import are those matching one of names and
+  // none of excluded.
+  std::vector<RulePattern> names, excluded;
 };
 
 // Properties the daemon itself relies on: rules (set.X, refused when parsed) and imports

@@ -184,7 +184,8 @@ class RuleSet::Parser {
     if (rules_.empty()) return Fail(EINVAL, "key outside a section");
     Rule& rule = rules_.back();
     bool repeatable =
-        key == "symlink" || key == "tag" || key == "import" || key == "builtin" || key == "run";
+        key == "symlink" || key == "tag" || key == "import" || key == "import.parent" ||
+        key == "builtin" || key == "run";
     if (!repeatable && !keys_.insert(std::string(key)).second)
       return Fail(EINVAL, "duplicate key '" + std::string(key) + "'");
 
@@ -311,6 +312,16 @@ class RuleSet::Parser {
       auto compiled = CompileValue(key, value);
       if (!compiled) return tl::unexpected(compiled.error());
       action.value = std::move(*compiled);
+    } else if (key == "import.parent") {
+      // udev's IMPORT{parent}: property-name globs, not substituted; "!GLOB" excludes.
+      for (std::string_view word : SplitWords(value)) {
+        bool exclude = word.starts_with('!');
+        auto pattern = RulePattern::Compile(exclude ? word.substr(1) : word);
+        if (!pattern) return tl::unexpected(pattern.error());
+        (exclude ? action.excluded : action.names).push_back(std::move(*pattern));
+      }
+      if (action.names.empty()) return Fail(EINVAL, "import.parent names no property");
+      action.kind = ActionKind::kImportParent;
     } else if (key == "builtin") {
       // The name is resolved now, so a typo fails the file instead of every event; only
       // the arguments are substituted.

@@ -103,6 +103,9 @@ class RuleSet::Context : public SubstitutionSource {
         case ActionKind::kImport:
           Import(rule, action, runner);
           break;
+        case ActionKind::kImportParent:
+          ImportParent(action);
+          break;
         case ActionKind::kBuiltin:
           RunBuiltin(rule, action);
           if (state_.busy) return false;
@@ -137,6 +140,14 @@ class RuleSet::Context : public SubstitutionSource {
         return state_.properties.GetOr("MINOR");
       case Placeholder::kEnv:
         return state_.properties.GetOr(name);
+      case Placeholder::kRoot:
+        return state_.dev_root;
+      case Placeholder::kDevnode: {
+        std::string_view devname = state_.properties.devname();
+        if (devname.empty()) return {};
+        devnode_ = state_.dev_root + "/" + std::string(devname);
+        return devnode_;
+      }
       case Placeholder::kAttr: {
         // As udev: the device's own attribute, else the one of the ancestor that the
         // rule's parent keys matched.
@@ -244,6 +255,26 @@ class RuleSet::Context : public SubstitutionSource {
     }
   }
 
+  // udev's IMPORT{parent}: the parent's properties whose names match, from its uevent file
+  // and its database record (where the rules that ran for it put ID_SERIAL, ID_PATH ...).
+  void ImportParent(const Action& action) {
+    const Device* parent = DeviceAt(1);
+    if (parent == nullptr) return;
+    auto import = [&](const Property& property) {
+      auto matches = [&](const RulePattern& pattern) { return pattern.Matches(property.first); };
+      if (IsProtectedProperty(property.first) ||
+          std::none_of(action.names.begin(), action.names.end(), matches) ||
+          std::any_of(action.excluded.begin(), action.excluded.end(), matches))
+        return;
+      state_.properties.Set(property.first, property.second);
+    };
+    for (const Property& property : parent->properties().properties()) import(property);
+    if (state_.database == nullptr) return;
+    auto record = state_.database->Read(parent->Id());
+    if (!record) return;  // not processed yet, or never: nothing to inherit
+    for (const Property& property : record->properties) import(property);
+  }
+
   void Import(const Rule& rule, const Action& action, ProgramRunner& runner) {
     std::string command;
     action.value.Expand(*this, Escape::kCommand, &command);
@@ -289,6 +320,7 @@ class RuleSet::Context : public SubstitutionSource {
   bool parents_complete_ = false;
   std::deque<CachedAttribute> attributes_;
   std::string scratch_;
+  std::string devnode_;
 };
 // ---------------------------------------------------------------------------------------
 

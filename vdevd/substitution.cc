@@ -16,7 +16,8 @@ constexpr NamedPlaceholder kPlaceholders[] = {
     {"kernel", 'k', Placeholder::kKernel, false},   {"number", 'n', Placeholder::kNumber, false},
     {"devpath", 'p', Placeholder::kDevpath, false}, {"major", 'M', Placeholder::kMajor, false},
     {"minor", 'm', Placeholder::kMinor, false},     {"env", 'E', Placeholder::kEnv, true},
-    {"attr", 's', Placeholder::kAttr, true},
+    {"attr", 's', Placeholder::kAttr, true},       {"devnode", 'N', Placeholder::kDevnode, false},
+    {"root", 'r', Placeholder::kRoot, false},
 };
 
 bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7f; }

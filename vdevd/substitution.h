@@ -19,6 +19,8 @@ enum class Placeholder : unsigned char {
   kMinor,    // %m $minor
   kEnv,      // %E{X} $env{X}: a property
   kAttr,     // %s{X} $attr{X}: a sysfs attribute
+  kDevnode,  // %N $devnode: the node's path below the dev root ("/dev/sda1")
+  kRoot,     // %r $root: the dev root ("/dev")
 };
 
 // How substituted values are made safe; literal text from the rule file is kept as written.

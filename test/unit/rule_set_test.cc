@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/database.h"
 #include "common/fs_util.h"
 #include "fixtures/fake_sysfs.h"
 #include "fixtures/temp_dir.h"
@@ -428,6 +429,63 @@ TEST_F(RuleSetApplyTest, ImportAddsPropertiesFromTheProgram) {
   EXPECT_EQ(outcome.state.mode, 0644u);
   EXPECT_EQ(runner_.commands, (std::vector<std::string>{"probe sr0 11:0", "missing-helper"}));
   EXPECT_EQ(runner_.last_environment.GetOr("ID_A"), "2");  // the helper sees the properties
+}
+
+TEST_F(RuleSetApplyTest, DevnodeIsBelowTheDevRoot) {
+  runner_.outputs["probe /tmp/devroot/sr0 /tmp/devroot"] = "ID_PROBED=1\n";
+  auto parsed = RuleSet::Parse("t.rules", "[a]\nimport = probe $devnode %r\n", TestAccounts());
+  ASSERT_TRUE(parsed) << parsed.error().context;
+  auto device = Device::Open(sysfs_fd_.get(), kSr0);
+  ASSERT_TRUE(device);
+  Uevent properties = device->properties();
+  properties.Set("ACTION", "add");
+  EventState state(std::move(*device), std::move(properties));
+  state.dev_root = "/tmp/devroot";
+  parsed->Apply(state, runner_);
+  EXPECT_EQ(state.properties.GetOr("ID_PROBED"), "1");
+  EXPECT_EQ(runner_.commands, (std::vector<std::string>{"probe /tmp/devroot/sr0 /tmp/devroot"}));
+}
+
+// udev's IMPORT{parent}: a partition takes its disk's identity from the disk's database
+// record and uevent file, but only the names asked for.
+TEST_F(RuleSetApplyTest, ImportParentCopiesMatchingPropertiesOfTheParent) {
+  const std::string disk = "/devices/virtual/block/vdz";
+  const std::string part = disk + "/vdz1";
+  sysfs_.AddBlockDevice(disk, "vdz", 252, 0);
+  sysfs_.AddBlockDevice(part, "vdz1", 252, 1, "partition");
+  testing::TempDir run;
+  auto run_fd = OpenDirAt(AT_FDCWD, run.path());
+  ASSERT_TRUE(run_fd);
+  auto database = Database::Open(run_fd->get(), true);
+  ASSERT_TRUE(database);
+  DeviceRecord record;
+  record.properties = {{"ID_SERIAL", "disk-serial"},     {"ID_PATH", "pci-0000:00:05.0"},
+                       {"ID_FS_TYPE", "iso9660"},        {"DEVLINKS", "/dev/evil"},
+                       {"OTHER", "not asked for"}};
+  ASSERT_TRUE(database->Write("b252:0", record, nullptr));
+
+  auto parsed = RuleSet::Parse("t.rules",
+                               "[p]\ndevtype = partition\nimport.parent = ID_* DEVNAME !ID_FS_*\n"
+                               "symlink = disk/by-id/virtio-$env{ID_SERIAL}-part%n\n",
+                               TestAccounts());
+  ASSERT_TRUE(parsed) << parsed.error().context;
+  auto device = Device::Open(sysfs_fd_.get(), part);
+  ASSERT_TRUE(device);
+  Uevent properties = device->properties();
+  properties.Set("ACTION", "add");
+  EventState state(std::move(*device), std::move(properties));
+  state.database = &*database;
+  parsed->Apply(state, runner_);
+  EXPECT_EQ(state.properties.GetOr("ID_SERIAL"), "disk-serial");
+  EXPECT_EQ(state.properties.GetOr("ID_PATH"), "pci-0000:00:05.0");
+  EXPECT_FALSE(state.properties.Has("ID_FS_TYPE"));  // excluded
+  EXPECT_FALSE(state.properties.Has("OTHER"));       // not asked for
+  EXPECT_FALSE(state.properties.Has("DEVLINKS"));    // never importable
+  EXPECT_EQ(state.properties.GetOr("DEVNAME"), "vdz1");  // protected: the partition's own
+  EXPECT_EQ(state.links, (std::vector<std::string>{"disk/by-id/virtio-disk-serial-part1"}));
+
+  EXPECT_FALSE(RuleSet::Parse("t.rules", "[p]\nimport.parent = !ID_FS_*\n", TestAccounts()));
+  EXPECT_FALSE(RuleSet::Parse("t.rules", "[p]\nimport.parent = ID_[\n", TestAccounts()));
 }
 
 TEST_F(RuleSetApplyTest, ConcurrentApplyOnOneRuleSet) {

@@ -324,7 +324,8 @@ TEST_F(StorageRulesTest, ByIdAndByPathFromOtherProbesProperties) {
     return extra;
   };
   sysfs_->AddBlockDevice(sda, "sda", 8, 0, "disk", with({}));
-  sysfs_->AddBlockDevice(sda + "/sda1", "sda1", 8, 1, "partition", with({{"PARTN", "1"}}));
+  // The partition carries none of them: it inherits them from its disk (import.parent).
+  sysfs_->AddBlockDevice(sda + "/sda1", "sda1", 8, 1, "partition", {{"PARTN", "1"}});
   EXPECT_EQ(ApplyAndLink(sda), (Links{
                                    "disk/by-id/ata-QEMU_HARDDISK_QM00001",
                                    "disk/by-id/wwn-0x5000c500a0b1c2d3",

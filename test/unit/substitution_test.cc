@@ -30,6 +30,10 @@ class TableSource : public SubstitutionSource {
         auto it = attr.find(std::string(name));
         return it == attr.end() ? std::string_view() : std::string_view(it->second);
       }
+      case Placeholder::kDevnode:
+        return "/dev/sda1";
+      case Placeholder::kRoot:
+        return "/dev";
     }
     return {};
   }
@@ -63,6 +67,7 @@ TEST(SubstitutionTest, ExpandsEveryPlaceholder) {
       {"rot=%s{queue/rotational} $attr{queue/rotational}", "rot=0 0"},
       {"missing=[$env{NOPE}][%s{nope}]", "missing=[][]"},
       {"100%% $$HOME", "100% $HOME"},
+      {"%N $devnode %r $root", "/dev/sda1 /dev/sda1 /dev /dev"},
       {"$kernelx", "sda1x"},  // udev matches the placeholder name as a prefix
   };
   for (const Case& c : cases)
