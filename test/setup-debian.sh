@@ -6,7 +6,8 @@ set -eu
 packages="build-essential cmake ninja-build pkg-config
   libnl-3-dev libnl-genl-3-dev libinih-dev libblkid-dev libmount-dev libkmod-dev libexpected-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
-  util-linux mount fdisk dosfstools e2fsprogs kmod procps"
+  util-linux mount fdisk dosfstools e2fsprogs kmod procps
+  libudev-dev python3-pyudev"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: not root; checking packages only" >&2
