@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 test/setup-debian.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build
+# A real hwdb.bin (from Debian's udev package, never installed) for the hwdb tests.
+test/fixtures/make-hwdb.sh build >/dev/null ||
+  echo "run-tests.sh: no real hwdb.bin, RealHwdbTest will skip" >&2
 cd build
 ctest --output-on-failure --timeout 600 "$@"

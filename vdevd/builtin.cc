@@ -3,6 +3,7 @@
 // One header per builtin, one line per builtin in the table below.
 #include "builtin_blkid.h"
 #include "builtin_dm.h"
+#include "builtin_hwdb.h"
 
 namespace vdev {
 
@@ -10,6 +11,7 @@ const std::vector<Builtin>& AllBuiltins() {
   static const std::vector<Builtin> kBuiltins = {
       {"blkid", RunBlkidBuiltin, "Filesystem and partition probing"},
       {"dm", RunDmBuiltin, "Device-mapper names, LVM split and udev flags"},
+      {"hwdb", RunHwdbBuiltin, "Hardware database"},
   };
   return kBuiltins;
 }
