@@ -25,13 +25,17 @@ Status WriteChange(int sysfs_fd, const std::string& devpath) {
 
 }  // namespace
 
-Result<std::unique_ptr<BlockWatch>> BlockWatch::Create(EventLoop& loop, const Roots& roots) {
-  std::unique_ptr<BlockWatch> watch(new BlockWatch(loop, roots));
+Result<std::unique_ptr<BlockWatch>> BlockWatch::Create(EventLoop& loop, const Roots& roots,
+                                                       std::function<void()> after_read) {
+  std::unique_ptr<BlockWatch> watch(new BlockWatch(loop, roots, std::move(after_read)));
   watch->inotify_.reset(inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (!watch->inotify_) return FailErrno("inotify_init1");
   BlockWatch* raw = watch.get();
-  if (auto added = loop.Add(watch->inotify_.get(), EPOLLIN, [raw](uint32_t) { raw->OnReadable(); });
-      !added)
+  auto on_readable = [raw](uint32_t) {
+    raw->OnReadable();
+    if (raw->after_read_) raw->after_read_();
+  };
+  if (auto added = loop.Add(watch->inotify_.get(), EPOLLIN, on_readable); !added)
     return tl::unexpected(added.error());
   return watch;
 }

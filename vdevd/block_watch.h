@@ -5,6 +5,7 @@
 // too: a rewritten disk may have left them showing stale data.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -19,9 +20,11 @@ namespace vdev {
 
 class BlockWatch {
  public:
-  // Registers an inotify fd on loop. roots must outlive the watch.
-  [[nodiscard]] static Result<std::unique_ptr<BlockWatch>> Create(EventLoop& loop,
-                                                                  const Roots& roots);
+  // Registers an inotify fd on loop. roots must outlive the watch. after_read runs on the
+  // loop thread each time the watch has read its notifications: a settle that waited for
+  // them must be answered even when they led to no event (the device had gone).
+  [[nodiscard]] static Result<std::unique_ptr<BlockWatch>> Create(
+      EventLoop& loop, const Roots& roots, std::function<void()> after_read = {});
   ~BlockWatch();
   BlockWatch(const BlockWatch&) = delete;
   BlockWatch& operator=(const BlockWatch&) = delete;
@@ -35,7 +38,8 @@ class BlockWatch {
   bool HasPending() const;
 
  private:
-  BlockWatch(EventLoop& loop, const Roots& roots) : loop_(loop), roots_(roots) {}
+  BlockWatch(EventLoop& loop, const Roots& roots, std::function<void()> after_read)
+      : loop_(loop), roots_(roots), after_read_(std::move(after_read)) {}
   void OnReadable();
   void Forget(const std::string& devpath);
   // For a whole disk whose partition table changed on disk, asks the kernel to re-read
@@ -52,6 +56,7 @@ class BlockWatch {
 
   EventLoop& loop_;
   const Roots& roots_;
+  std::function<void()> after_read_;
   UniqueFd inotify_;
   std::unordered_map<int, Watched> watched_by_wd_;
   std::unordered_map<std::string, int> wd_by_devpath_;

@@ -137,7 +137,10 @@ Status Daemon::Start() {
     // Watching nodes and asking sysfs for change events only makes sense against the real
     // kernel: a replayed or dry run has no one to answer.
     if (!options_.dry_run) {
-      auto watch = BlockWatch::Create(*loop_, roots_);
+      // Notifications that led to no event (the device had gone) still answer a settle.
+      auto watch = BlockWatch::Create(*loop_, roots_, [this] {
+        if (control_) control_->NotifyProgress();
+      });
       if (!watch) return tl::unexpected(watch.error());
       watch_ = std::move(*watch);
     }
