@@ -269,6 +269,22 @@ bool ControlServer::HandleRequest(int fd, std::string_view text) {
         }
         return true;
       }
+      case ControlCommand::kStopExecQueue:
+      case ControlCommand::kStartExecQueue: {
+        const bool stop = request->command == ControlCommand::kStopExecQueue;
+        LogInfo("control: %s requested by pid %d", stop ? "stop-exec-queue" : "start-exec-queue",
+                client.pid);
+        Status paused = handler_.StopExecQueue(stop);
+        if (!paused) reply = FormatErrorReply(paused.error().Message());
+        // As for reload: the handler may have reached back into the server.
+        auto found = clients_.find(fd);
+        if (found == clients_.end()) return false;
+        if (!Reply(found->second, reply)) {
+          DropClient(fd);
+          return false;
+        }
+        return true;
+      }
       case ControlCommand::kLogLevel:
         SetLogLevel(request->level);
         LogInfo("control: log level set to %d by pid %d", static_cast<int>(request->level),

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -30,6 +31,13 @@ class ControlHandler {
   virtual void RequestExit() = 0;
   // "reload": re-reads config and rules. An error's Message() is sent to the client.
   [[nodiscard]] virtual Status Reload() = 0;
+  // "stop-exec-queue" (stop) and "start-exec-queue": while stopped, events are queued but
+  // none starts (udevadm control --stop-exec-queue); running events finish. An error's
+  // Message() is sent to the client. By default the daemon cannot pause: ENOTSUP.
+  [[nodiscard]] virtual Status StopExecQueue(bool stop) {
+    (void)stop;
+    return Fail(ENOTSUP, "pausing the event queue is not supported");
+  }
 };
 
 struct ControlServerOptions {

@@ -119,7 +119,13 @@ void EventQueue::Push(Uevent event) {
   Schedule();
 }
 
+void EventQueue::Pause(bool paused) {
+  paused_ = paused;
+  if (!paused_) Schedule();
+}
+
 void EventQueue::Schedule() {
+  if (paused_) return;
   // Up to eight events per worker are handed over at once, so a worker that finishes finds
   // its next event waiting instead of idling until the loop thread has caught up: with as
   // many workers as CPUs the loop thread often waits for a core (2 per worker: 17 100

@@ -58,6 +58,11 @@ class EventQueue {
 
   // Loop thread only.
   void Push(Uevent event);
+  // While paused, events are queued but none is handed to a worker (udevadm control
+  // --stop-exec-queue); running events and the retries of busy devices still finish.
+  // Unpausing starts whatever may start.
+  void Pause(bool paused);
+  bool paused() const { return paused_; }
   bool idle() const { return queued_.empty() && running_.empty() && waiting_.empty(); }
   size_t queued() const { return queued_.size(); }
   size_t running() const { return running_.size(); }
@@ -92,6 +97,7 @@ class EventQueue {
 
   // Loop-thread state.
   uint64_t next_id_ = 1;
+  bool paused_ = false;
   std::list<Entry> queued_;
   std::unordered_map<uint64_t, EventKeys> running_;  // handed to the workers, not finished
   std::unordered_map<uint64_t, Waiting> waiting_;    // busy devices, retried on a timer

@@ -30,14 +30,20 @@ struct InfoDeviceArgument {
   bool operator==(const InfoDeviceArgument&) const = default;
 };
 
+// What `info` does: udevadm's -q (default), -a, -d, -e and -c; the last one given wins,
+// except that -e and -c act as soon as they are read, as in udevadm.
+enum class InfoAction { kQuery, kAttributeWalk, kDeviceIdOfFile, kExportDb, kCleanupDb };
+
 struct InfoOptions {
+  InfoAction action = InfoAction::kQuery;
   InfoQuery query = InfoQuery::kAll;
-  bool export_db = false;      // -e: every device in the "all" format
-  bool root = false;           // -r: names with the dev root's path in front
-  bool export_values = false;  // -x/-P: property lines as PREFIXKEY='VALUE'
-  std::string export_prefix;   // -P
-  bool value_only = false;     // --value
+  bool root = false;                         // -r: names with the dev root's path in front
+  bool export_values = false;                // -x/-P: property lines as PREFIXKEY='VALUE'
+  std::optional<std::string> export_prefix;  // -P
+  bool value_only = false;                   // --value
   bool help = false;
+  bool version = false;
+  std::string file;  // -d FILE
   // --property=A,B: only these properties; an empty list shows none (as udevadm).
   std::optional<std::vector<std::string>> property_names;
   // -w[SECONDS]: wait until the device has a database record; negative waits forever.
@@ -46,12 +52,13 @@ struct InfoOptions {
 };
 
 // Parses the arguments of `vdevadm info` (argv[0] is "info"), in udevadm's spellings:
-// --query=TYPE, --query TYPE, -q TYPE, -n, -p, -r, -x, -P, -e, --property, --value, -w,
-// and device arguments. A failure is a usage error whose context is the message.
+// --query=TYPE, --query TYPE, -q TYPE, -n, -p, -r, -a, -d, -x, -P, -e, -c, --property,
+// --value, -w, -V, --no-pager and device arguments. A failure is a usage error whose context
+// is the message.
 [[nodiscard]] Result<InfoOptions> ParseInfoOptions(int argc, char** argv);
 
-// The udevadm record ("--query=all" and "--export-db"): P: devpath, M: sysname, R: sysnum,
-// J: device id, U: subsystem, T: devtype, D: b|c MAJ:MIN, I: ifindex, N: node, L: link
+// The udevadm record ("--query=all" and "--export-db"), as systemd 252 prints it: P: devpath,
+// M: sysname, R: sysnum, U: subsystem, T: devtype, D: b|c MAJ:MIN, I: ifindex, N: node, L: link
 // priority, S: each link, Q: diskseq, V: driver, E: each property; lines whose value is
 // unknown are left out; a blank line ends the record.
 std::string FormatInfoRecord(const DeviceInfo& info);
@@ -66,15 +73,34 @@ std::string FormatInfoRecord(const DeviceInfo& info);
 [[nodiscard]] Result<std::string> ResolveInfoDevice(const Roots& roots,
                                                     const InfoDeviceArgument& argument);
 
+// udevadm info --attribute-walk: the device at devpath and each of its parents, with the
+// match keys a rule could use (KERNEL==, SUBSYSTEM==, DRIVER==, ATTR{...}== for the device;
+// KERNELS==, SUBSYSTEMS==, DRIVERS==, ATTRS{...}== for a parent). Attributes are the
+// device's files (also in subdirectories that are no device of their own) in name order,
+// values without trailing newlines; values that look like paths or hold unprintable bytes
+// are left out, unreadable ones show as "(not readable)".
+[[nodiscard]] Result<std::string> FormatAttributeWalk(int sysfs_fd, std::string_view devpath);
+
+// udevadm info --cleanup-db: removes the records of RUN/udev/data (but those whose mode has
+// the sticky bit, which udev keeps across the switch from the initramfs), the tag index and
+// udev's links, static_node-tags and watch directories, and vdevd's link claims
+// (RUN/vdev/links). Missing directories are fine.
+void CleanupDatabase(int run_fd);
+
+// udevadm info --device-id-of-file: "MAJOR:MINOR" of the file system holding file, or with
+// export "PREFIXMAJOR=..\nPREFIXMINOR=.." (prefix "INFO_" unless one is given).
+[[nodiscard]] Result<std::string> FormatDeviceIdOfFile(const std::string& file, bool export_values,
+                                                       const std::optional<std::string>& prefix);
+
 // Writes the record of every device in sysfs (with or without a database record, as
 // udevadm does), parents before children. database may be null (no records yet).
 [[nodiscard]] Status ExportDatabase(const Roots& roots, const Database* database, FILE* out);
 
-// Runs the command; returns the exit status: 0, 1 (a device not found or another
-// failure; the other devices are still shown), 2 (usage). Errors go to err.
+// Runs the command; returns the exit status: 0, or 1 (a device not found or another
+// failure; the other devices are still shown). Errors go to err.
 int RunInfoCommand(const InfoOptions& options, const RootPaths& paths, FILE* out, FILE* err);
 
-// ParseInfoOptions, then RunInfoCommand (or the help text).
+// ParseInfoOptions (a usage error exits 1, as in udevadm), then RunInfoCommand.
 int InfoMain(int argc, char** argv, const RootPaths& paths, FILE* out, FILE* err);
 
 }  // namespace vdev

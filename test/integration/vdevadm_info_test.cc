@@ -1,5 +1,6 @@
 // `vdevadm info` and `trigger` finding devices through real device nodes (mknod needs
 // root) in a private dev root, over a fake sysfs and over the machine's own sysfs.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -9,11 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "common/roots.h"
 #include "fixtures/fake_sysfs.h"
@@ -80,10 +80,21 @@ class VdevadmNodeTest : public ::testing::Test {
     });
   }
 
+  // No daemon: these tests only select (dry runs), they never settle.
+  class NoDaemon : public TriggerDaemon {
+   public:
+    Status WaitUntilRunning(double) override { return Fail(ENOENT, "no vdevd"); }
+    Status Watch() override { return Fail(ENOENT, "no vdevd"); }
+    Status WaitForEvents(std::vector<TriggeredEvent>, double,
+                         const std::function<void(const TriggeredEvent&)>&) override {
+      return Fail(ENOENT, "no vdevd");
+    }
+  };
+
   Output Trigger(std::vector<std::string> args) {
     return Capture("trigger", std::move(args), [this](int argc, char** argv, FILE* out, FILE* err) {
-      return TriggerMain(argc, argv, paths_, out, err,
-                         [](const RootPaths&, double) { return 0; });
+      NoDaemon daemon;
+      return TriggerMain(argc, argv, paths_, out, err, daemon);
     });
   }
 
@@ -134,7 +145,7 @@ TEST_F(VdevadmNodeTest, RealSysfsMemNull) {
   auto record = Info({"/sys/class/mem/null"});
   EXPECT_EQ(record.status, 0) << record.err;
   EXPECT_TRUE(
-      record.out.starts_with("P: /devices/virtual/mem/null\nM: null\nJ: c1:3\nU: mem\n"
+      record.out.starts_with("P: /devices/virtual/mem/null\nM: null\nU: mem\n"
                              "D: c 1:3\nN: null\nL: 0\nE: DEVPATH=/devices/virtual/mem/null\n"))
       << record.out;
   EXPECT_NE(record.out.find("E: DEVNAME=" + paths_.dev + "/null\n"), std::string::npos);

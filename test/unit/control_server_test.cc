@@ -23,7 +23,8 @@ namespace {
 // --- The wire format ---------------------------------------------------------------------
 
 TEST(ControlProtocol, RequestsRoundTrip) {
-  for (const char* text : {"ping", "settle", "is-settled", "monitor", "exit", "reload"}) {
+  for (const char* text : {"ping", "settle", "is-settled", "monitor", "exit", "reload",
+                           "stop-exec-queue", "start-exec-queue"}) {
     auto request = ParseControlRequest(text);
     ASSERT_TRUE(request) << text;
     EXPECT_EQ(FormatControlRequest(*request), text);
@@ -37,14 +38,16 @@ TEST(ControlProtocol, RequestsRoundTrip) {
 }
 
 TEST(ControlProtocol, RejectsUnknownRequests) {
-  for (const char* text : {"", "PING", "ping ", "settle\n", "log-level=", "log-level=loud",
-                           "log-level=9", "monitor please"}) {
+  for (const char* text :
+       {"", "PING", "ping ", "settle\n", "log-level=", "log-level=loud", "log-level=9",
+        "monitor please", "stop-exec-queue=1", "start_exec_queue"}) {
     EXPECT_FALSE(ParseControlRequest(text)) << "accepted '" << text << "'";
   }
 }
 
 TEST(ControlProtocol, OnlyRootMayChangeTheDaemon) {
-  for (auto command : {ControlCommand::kExit, ControlCommand::kReload, ControlCommand::kLogLevel}) {
+  for (auto command : {ControlCommand::kExit, ControlCommand::kReload, ControlCommand::kLogLevel,
+                       ControlCommand::kStopExecQueue, ControlCommand::kStartExecQueue}) {
     EXPECT_TRUE(IsPrivilegedCommand(command));
     EXPECT_TRUE(MayRunCommand(command, 0));
     EXPECT_FALSE(MayRunCommand(command, 1000));
@@ -86,11 +89,18 @@ class FakeHandler : public ControlHandler {
     ++reloads;
     return reload_result;
   }
+  Status StopExecQueue(bool stop) override {
+    if (!pausable) return ControlHandler::StopExecQueue(stop);
+    pause_requests.push_back(stop);
+    return Ok();
+  }
 
   bool settled = true;
   int exits = 0;
   int reloads = 0;
   Status reload_result = Ok();
+  bool pausable = true;
+  std::vector<bool> pause_requests;
 };
 
 Uevent MakeEvent(int seqnum, size_t padding = 0) {
@@ -234,6 +244,19 @@ TEST_F(ControlServerTest, ExitAndReloadReachTheHandler) {
   EXPECT_EQ(handler_.exits, 0);
   EXPECT_EQ(Exchange(client.get(), "exit"), "ok");
   EXPECT_EQ(handler_.exits, 1);
+}
+
+TEST_F(ControlServerTest, ExecQueueRequestsReachTheHandler) {
+  if (geteuid() != 0) GTEST_SKIP() << "the exec queue requests are for uid 0";
+  UniqueFd client = Connect();
+  EXPECT_EQ(Exchange(client.get(), "stop-exec-queue"), "ok");
+  EXPECT_EQ(Exchange(client.get(), "start-exec-queue"), "ok");
+  EXPECT_EQ(handler_.pause_requests, (std::vector<bool>{true, false}));
+  // A daemon that cannot pause says so instead of pretending.
+  handler_.pausable = false;
+  std::string reply = Exchange(client.get(), "stop-exec-queue");
+  EXPECT_EQ(reply.rfind("error: pausing the event queue is not supported", 0), 0u) << reply;
+  EXPECT_EQ(Exchange(client.get(), "ping"), "ok");  // the connection goes on
 }
 
 TEST_F(ControlServerTest, LogLevelIsSetByTheServer) {

@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -82,6 +84,37 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
+// Records what TriggerMain asks of the daemon; answers as told.
+class FakeDaemon : public TriggerDaemon {
+ public:
+  Status WaitUntilRunning(double timeout_seconds) override {
+    waited_for_daemon.push_back(timeout_seconds);
+    return running;
+  }
+  Status Watch() override {
+    ++watches;
+    if (on_watch) on_watch();
+    return watch_result;
+  }
+  Status WaitForEvents(std::vector<TriggeredEvent> events, double timeout_seconds,
+                       const std::function<void(const TriggeredEvent&)>& processed) override {
+    waited_events.push_back(events);
+    settle_timeouts.push_back(timeout_seconds);
+    if (!wait_result) return wait_result;
+    for (const auto& event : events) processed(event);
+    return Ok();
+  }
+
+  Status running = Ok();
+  Status watch_result = Ok();
+  Status wait_result = Ok();
+  std::function<void()> on_watch;
+  std::vector<double> waited_for_daemon;
+  int watches = 0;
+  std::vector<std::vector<TriggeredEvent>> waited_events;
+  std::vector<double> settle_timeouts;
+};
+
 class VdevadmTriggerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -134,10 +167,7 @@ class VdevadmTriggerTest : public ::testing::Test {
     Capture out, err;
     Output result;
     result.status = TriggerMain(static_cast<int>(args.size()), argv.data(), paths_, out.file(),
-                                err.file(), [this](const RootPaths& paths, double timeout) {
-                                  settled_.emplace_back(paths.sysfs, timeout);
-                                  return settle_status_;
-                                });
+                                err.file(), daemon_);
     result.out = out.Take();
     result.err = err.Take();
     return result;
@@ -174,8 +204,7 @@ class VdevadmTriggerTest : public ::testing::Test {
   std::optional<testing::FakeSysfs> sysfs_;
   RootPaths paths_;
   std::map<std::string, std::string> original_;
-  std::vector<std::pair<std::string, double>> settled_;
-  int settle_status_ = 0;
+  FakeDaemon daemon_;
 };
 
 using Devpaths = std::vector<std::string>;
@@ -188,7 +217,7 @@ TEST_F(VdevadmTriggerTest, WritesChangeToEveryDeviceByDefault) {
   // ata1 has no subsystem: the kernel would send nothing for it, udevadm skips it too.
   EXPECT_EQ(Written("change"), (Devpaths{kPci, kSda, kSda1, kNull, kZero, kLo}));
   EXPECT_EQ(ReadFile(Sys("/bus/pci/uevent")), "");  // --type=devices leaves subsystems alone
-  EXPECT_TRUE(settled_.empty());
+  EXPECT_EQ(daemon_.watches, 0);
 }
 
 TEST_F(VdevadmTriggerTest, ActionSpellings) {
@@ -278,8 +307,9 @@ TEST_F(VdevadmTriggerTest, SubsystemsAreBusesDriversAndModules) {
             (Devpaths{"/bus/pci", "/bus/pci/drivers/ahci", "/module/loop"}));
   EXPECT_EQ(Selected({"-t", "subsystems", "-s", "drivers"}), (Devpaths{"/bus/pci/drivers/ahci"}));
   EXPECT_EQ(Selected({"-t", "subsystems", "-y", "loop"}), (Devpaths{"/module/loop"}));
+  // udevadm sorts buses, drivers, modules and devices together, by path.
   EXPECT_EQ(Selected({"-t", "all", "-s", "module", "-s", "net"}),
-            (Devpaths{"/module/loop", kLo}));
+            (Devpaths{kLo, "/module/loop"}));
 
   EXPECT_EQ(Run({"-t", "subsystems", "-c", "add"}).status, 0);
   EXPECT_EQ(ReadFile(Sys("/bus/pci/uevent")), "add");
@@ -297,25 +327,119 @@ TEST_F(VdevadmTriggerTest, AWriteFailureIsReportedAndTheRestContinue) {
       << result.err;
   EXPECT_EQ(ReadFile(Sys("/bus/pci/uevent")), "add");
   EXPECT_EQ(Written("add"), (Devpaths{kPci, kSda, kSda1, kNull, kZero, kLo}));
-  EXPECT_TRUE(settled_.empty());
 
   auto quiet = Run({"-t", "subsystems", "-q"});
   EXPECT_EQ(quiet.status, 1);
   EXPECT_EQ(quiet.err, "");
 }
 
-TEST_F(VdevadmTriggerTest, SettleAfterTriggering) {
-  auto result = Run({"--settle", "-s", "net"});
-  EXPECT_EQ(result.status, 0);
-  ASSERT_EQ(settled_.size(), 1u);
-  EXPECT_EQ(settled_[0].first, paths_.sysfs);
-  EXPECT_EQ(settled_[0].second, 120);
+TEST_F(VdevadmTriggerTest, SettleWaitsForTheTriggeredEventsByUuid) {
+  // The daemon is watched before anything is written, so no processed event is missed.
+  daemon_.on_watch = [&] { EXPECT_EQ(Written("add"), Devpaths{}); };
+  auto result = Run({"--settle", "-c", "add", "-s", "mem", "--verbose"});
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(daemon_.watches, 1);
+  ASSERT_EQ(daemon_.waited_events.size(), 1u);
+  const auto& events = daemon_.waited_events[0];
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].devpath, kNull);
+  EXPECT_EQ(events[1].devpath, kZero);
+  // Each event is tagged with its own UUID, as udevadm does for --settle.
+  const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  for (const auto& event : events) {
+    EXPECT_TRUE(std::regex_match(event.uuid, uuid)) << event.uuid;
+    EXPECT_EQ(ReadFile(Uevent(event.devpath)), "add " + event.uuid);
+  }
+  EXPECT_NE(events[0].uuid, events[1].uuid);
+  EXPECT_EQ(daemon_.settle_timeouts, std::vector<double>{120});
+  EXPECT_EQ(Lines(result.out), (std::vector<std::string>{Sys(kNull), Sys(kZero),
+                                                         "settle " + Sys(kNull),
+                                                         "settle " + Sys(kZero)}));
+}
 
-  settle_status_ = 1;  // a timeout
+TEST_F(VdevadmTriggerTest, SettleOutcomes) {
+  daemon_.wait_result = Fail(ETIMEDOUT, "waiting");
+  auto timeout = Run({"-w", "-s", "net"});
+  EXPECT_EQ(timeout.status, 1);
+  EXPECT_EQ(timeout.err, "vdevadm trigger: the events were not processed within 120 s\n");
+
+  // No daemon: nothing is queued anywhere, as `settle` says too.
+  daemon_.watch_result = Fail(ENOENT, "connect");
+  EXPECT_EQ(Run({"-w", "-s", "net"}).status, 0);
+  daemon_.watch_result = Fail(ECONNREFUSED, "connect");
+  EXPECT_EQ(Run({"-w", "-s", "net"}).status, 0);
+  EXPECT_EQ(daemon_.waited_events.size(), 1u);
+  // Without a daemon to recognise them, the events carry no UUID.
+  EXPECT_EQ(ReadFile(Uevent(kLo)), "change");
+
+  daemon_.watch_result = Fail(EPERM, "vdevd refused to send events");
   EXPECT_EQ(Run({"-w", "-s", "net"}).status, 1);
-  EXPECT_EQ(settled_.size(), 2u);
+
+  int watches = daemon_.watches;
   EXPECT_EQ(Run({"-w", "-n"}).status, 0);  // nothing written, nothing to wait for
-  EXPECT_EQ(settled_.size(), 2u);
+  EXPECT_EQ(daemon_.watches, watches);
+}
+
+TEST_F(VdevadmTriggerTest, UuidIsWrittenAndPrinted) {
+  auto result = Run({"--uuid", "-c", "add", "-y", "null", "-y", "lo"});
+  EXPECT_EQ(result.status, 0) << result.err;
+  auto lines = Lines(result.out);
+  ASSERT_EQ(lines.size(), 2u) << result.out;
+  EXPECT_EQ(ReadFile(Uevent(kNull)), "add " + lines[0]);
+  EXPECT_EQ(ReadFile(Uevent(kLo)), "add " + lines[1]);
+  EXPECT_EQ(daemon_.watches, 0);  // --uuid alone does not settle
+
+  // With --settle too, each UUID is printed when its event is processed.
+  result = Run({"--uuid", "--settle", "-y", "zero"});
+  EXPECT_EQ(result.status, 0) << result.err;
+  lines = Lines(result.out);
+  ASSERT_EQ(lines.size(), 2u) << result.out;
+  EXPECT_EQ(lines[1], "settle " + lines[0]);
+  EXPECT_EQ(ReadFile(Uevent(kZero)), "change " + lines[0]);
+}
+
+TEST_F(VdevadmTriggerTest, WaitDaemon) {
+  EXPECT_EQ(Run({"--wait-daemon", "-n"}).status, 0);
+  EXPECT_EQ(Run({"--wait-daemon=2.5", "-n"}).status, 0);
+  EXPECT_EQ(Run({"--wait-daemon=1min", "-n"}).status, 0);
+  // udevadm reports a bad value and keeps its default of 5 s.
+  EXPECT_EQ(Run({"--wait-daemon=soon", "-n"}).status, 0);
+  EXPECT_EQ(daemon_.waited_for_daemon, (std::vector<double>{5, 2.5, 60, 5}));
+
+  daemon_.running = Fail(ETIMEDOUT, "waiting for vdevd to answer");
+  auto result = Run({"--wait-daemon=1", "-c", "add"});
+  EXPECT_EQ(result.status, 1);
+  EXPECT_TRUE(result.err.starts_with("vdevadm trigger: vdevd did not answer: ")) << result.err;
+  EXPECT_EQ(Written("add"), Devpaths{});
+}
+
+TEST_F(VdevadmTriggerTest, PrioritizedSubsystemsGoFirstWithTheirParents) {
+  // sda's parent pci device comes along with the block group; ata1 is no device.
+  EXPECT_EQ(Selected({"--prioritized-subsystem=net,block"}),
+            (Devpaths{kLo, kPci, kSda, kSda1, kNull, kZero}));
+  EXPECT_EQ(Selected({"--prioritized-subsystem", "mem", "--prioritized-subsystem=net"}),
+            (Devpaths{kNull, kZero, kLo, kPci, kSda, kSda1}));
+  // Only selected parents come along.
+  EXPECT_EQ(Selected({"--prioritized-subsystem=block", "-s", "block", "-s", "mem"}),
+            (Devpaths{kSda, kSda1, kNull, kZero}));
+}
+
+TEST_F(VdevadmTriggerTest, MdAndDmDevicesComeLast) {
+  const std::string dm = "/devices/virtual/block/dm-0";
+  const std::string md = "/devices/virtual/block/md0";
+  const std::string loop = "/devices/virtual/block/loop0";
+  sysfs_->AddBlockDevice(dm, "dm-0", 253, 0);
+  sysfs_->AddBlockDevice(loop, "loop0", 7, 0);
+  sysfs_->AddBlockDevice(md, "md0", 9, 0);
+  EXPECT_EQ(Selected({"-s", "block"}), (Devpaths{kSda, kSda1, loop, dm, md}));
+}
+
+TEST_F(VdevadmTriggerTest, InitializedAndPropertyPresenceMatches) {
+  EXPECT_EQ(Selected({"--initialized-match"}), (Devpaths{kSda}));
+  EXPECT_EQ(Selected({"--initialized-nomatch", "-s", "block"}), (Devpaths{kSda1}));
+  // A property match without a value: the property is set.
+  EXPECT_EQ(Selected({"-p", "DEVTYPE"}), (Devpaths{kSda, kSda1}));
+  EXPECT_EQ(Selected({"--property-match=IFINDEX"}), (Devpaths{kLo}));
 }
 
 TEST_F(VdevadmTriggerTest, UsageErrors) {
@@ -326,17 +450,20 @@ TEST_F(VdevadmTriggerTest, UsageErrors) {
            {"--bogus"},
            {"-Z"},
            {"-s"},
-           {"--property-match=NOEQUALS"},
+           {"--action"},
        }) {
     auto result = Run(args);
-    EXPECT_EQ(result.status, 2) << ::testing::PrintToString(args);
+    // udevadm exits 1 for every failure, usage errors included.
+    EXPECT_EQ(result.status, 1) << ::testing::PrintToString(args);
     EXPECT_EQ(result.out, "");
     EXPECT_TRUE(result.err.starts_with("vdevadm trigger: ")) << result.err;
   }
   EXPECT_EQ(Run({"--action=explode"}).err,
             "vdevadm trigger: unknown action 'explode'\nTry 'vdevadm trigger --help'.\n");
+  EXPECT_EQ(Run({"-s"}).err,
+            "vdevadm trigger: option '-s' needs an argument\nTry 'vdevadm trigger --help'.\n");
   EXPECT_EQ(Written("change"), Devpaths{});
-  EXPECT_TRUE(settled_.empty());
+  EXPECT_EQ(daemon_.watches, 0);
 
   auto actions = Run({"--action=help"});
   EXPECT_EQ(actions.status, 0);
@@ -344,18 +471,29 @@ TEST_F(VdevadmTriggerTest, UsageErrors) {
   auto help = Run({"-h"});
   EXPECT_EQ(help.status, 0);
   EXPECT_TRUE(help.out.starts_with("Usage: vdevadm trigger")) << help.out;
+  for (const char* option : {"--uuid", "--wait-daemon", "--prioritized-subsystem", "--settle",
+                             "--name-match", "--initialized-match"})
+    EXPECT_NE(help.out.find(option), std::string::npos) << option;
+  for (const char* version : {"-V", "--version"}) {
+    auto printed = Run({version});
+    EXPECT_EQ(printed.status, 0);
+    EXPECT_EQ(printed.out, std::string(VDEV_VERSION) + "\n");
+  }
 }
 
-TEST(TriggerOptionsTest, ParsesUdevadmSpellings) {
-  std::vector<std::string> args = {"trigger", "--type", "subsystems", "--action", "add",
-                                   "-s", "block", "--subsystem-match=net", "-S", "mem",
-                                   "-y", "sd*", "-a", "size=0", "-A", "ro", "-p", "A=b",
-                                   "-g", "seat", "--name-match", "/dev/sda", "-b", "/sys/x",
-                                   "-n", "-v", "-q", "-w", "/dev/sdb"};
+Result<TriggerOptions> Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "trigger");
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  auto options = ParseTriggerOptions(static_cast<int>(args.size()), argv.data());
+  return ParseTriggerOptions(static_cast<int>(args.size()), argv.data());
+}
+
+TEST(TriggerOptionsTest, ParsesUdevadmSpellings) {
+  auto options = Parse({"--type", "subsystems", "--action", "add", "-s", "block",
+                        "--subsystem-match=net", "-S", "mem", "-y", "sd*", "-a", "size=0", "-A",
+                        "ro", "-p", "A=b", "-g", "seat", "--name-match", "/dev/sda", "-b",
+                        "/sys/x", "-n", "-v", "-q", "-w", "/dev/sdb"});
   ASSERT_TRUE(options) << options.error().context;
   TriggerOptions expected;
   expected.action = "add";
@@ -372,6 +510,82 @@ TEST(TriggerOptionsTest, ParsesUdevadmSpellings) {
   expected.devices = {"/dev/sdb"};
   expected.dry_run = expected.verbose = expected.quiet = expected.settle = true;
   EXPECT_TRUE(*options == expected);
+}
+
+// Every option of udevadm 252's trigger, in each spelling it accepts: short with the value
+// attached or separate, long with '=' or separate.
+TEST(TriggerOptionsTest, EveryFlagInEverySpelling) {
+  struct Case {
+    std::vector<std::vector<std::string>> spellings;
+    std::function<void(const TriggerOptions&)> check;
+  };
+  const std::vector<Case> cases = {
+      {{{"-v"}, {"--verbose"}}, [](const auto& o) { EXPECT_TRUE(o.verbose); }},
+      {{{"-n"}, {"--dry-run"}}, [](const auto& o) { EXPECT_TRUE(o.dry_run); }},
+      {{{"-q"}, {"--quiet"}}, [](const auto& o) { EXPECT_TRUE(o.quiet); }},
+      {{{"-w"}, {"--settle"}}, [](const auto& o) { EXPECT_TRUE(o.settle); }},
+      {{{"-tall"}, {"-t", "all"}, {"--type=all"}, {"--type", "all"}},
+       [](const auto& o) { EXPECT_EQ(o.type, TriggerType::kAll); }},
+      {{{"-t", "devices"}, {"--type=devices"}},
+       [](const auto& o) { EXPECT_EQ(o.type, TriggerType::kDevices); }},
+      {{{"-cadd"}, {"-c", "add"}, {"--action=add"}, {"--action", "add"}},
+       [](const auto& o) { EXPECT_EQ(o.action, "add"); }},
+      {{{"-c", "online"}}, [](const auto& o) { EXPECT_EQ(o.action, "online"); }},
+      {{{"-sblock"}, {"-s", "block"}, {"--subsystem-match=block"}, {"--subsystem-match", "block"}},
+       [](const auto& o) { EXPECT_EQ(o.match.subsystems, std::vector<std::string>{"block"}); }},
+      {{{"-Snet"}, {"-S", "net"}, {"--subsystem-nomatch=net"}, {"--subsystem-nomatch", "net"}},
+       [](const auto& o) { EXPECT_EQ(o.match.not_subsystems, std::vector<std::string>{"net"}); }},
+      {{{"-asize=0"}, {"-a", "size=0"}, {"--attr-match=size=0"}, {"--attr-match", "size=0"}},
+       [](const auto& o) {
+         EXPECT_EQ(o.match.attributes, (std::vector<DeviceMatch::AttributeMatch>{{"size", "0"}}));
+       }},
+      {{{"-Aro"}, {"-A", "ro"}, {"--attr-nomatch=ro"}, {"--attr-nomatch", "ro"}},
+       [](const auto& o) {
+         EXPECT_EQ(o.match.not_attributes,
+                   (std::vector<DeviceMatch::AttributeMatch>{{"ro", std::nullopt}}));
+       }},
+      {{{"-pID_BUS=ata"}, {"-p", "ID_BUS=ata"}, {"--property-match=ID_BUS=ata"},
+        {"--property-match", "ID_BUS=ata"}},
+       [](const auto& o) {
+         EXPECT_EQ(o.match.properties,
+                   (std::vector<DeviceMatch::PropertyMatch>{{"ID_BUS", "ata"}}));
+       }},
+      {{{"-gseat"}, {"-g", "seat"}, {"--tag-match=seat"}, {"--tag-match", "seat"}},
+       [](const auto& o) { EXPECT_EQ(o.match.tags, std::vector<std::string>{"seat"}); }},
+      {{{"-ysd*"}, {"-y", "sd*"}, {"--sysname-match=sd*"}, {"--sysname-match", "sd*"}},
+       [](const auto& o) { EXPECT_EQ(o.match.sysnames, std::vector<std::string>{"sd*"}); }},
+      {{{"--name-match=/dev/sda"}, {"--name-match", "/dev/sda"}},
+       [](const auto& o) { EXPECT_EQ(o.name_matches, std::vector<std::string>{"/dev/sda"}); }},
+      {{{"-b/sys/x"}, {"-b", "/sys/x"}, {"--parent-match=/sys/x"}, {"--parent-match", "/sys/x"}},
+       [](const auto& o) { EXPECT_EQ(o.parent_matches, std::vector<std::string>{"/sys/x"}); }},
+      {{{"--initialized-match"}}, [](const auto& o) { EXPECT_EQ(o.match.initialized, true); }},
+      {{{"--initialized-nomatch"}}, [](const auto& o) { EXPECT_EQ(o.match.initialized, false); }},
+      {{{"--uuid"}}, [](const auto& o) { EXPECT_TRUE(o.uuid); }},
+      {{{"--wait-daemon"}}, [](const auto& o) { EXPECT_EQ(o.wait_daemon, 5.0); }},
+      // An optional argument must be attached: "--wait-daemon 3" is a device argument.
+      {{{"--wait-daemon=3"}}, [](const auto& o) { EXPECT_EQ(o.wait_daemon, 3.0); }},
+      {{{"--wait-daemon", "3"}},
+       [](const auto& o) {
+         EXPECT_EQ(o.wait_daemon, 5.0);
+         EXPECT_EQ(o.devices, std::vector<std::string>{"3"});
+       }},
+      {{{"--prioritized-subsystem=module,block"}, {"--prioritized-subsystem", "module,block"},
+        {"--prioritized-subsystem=module", "--prioritized-subsystem=block"}},
+       [](const auto& o) {
+         EXPECT_EQ(o.prioritized_subsystems, (std::vector<std::string>{"module", "block"}));
+       }},
+      {{{"-h"}, {"--help"}}, [](const auto& o) { EXPECT_TRUE(o.help); }},
+      {{{"-V"}, {"--version"}}, [](const auto& o) { EXPECT_TRUE(o.version); }},
+      {{{"-c", "help"}, {"--action=help"}}, [](const auto& o) { EXPECT_TRUE(o.list_actions); }},
+  };
+  for (const auto& c : cases) {
+    for (const auto& spelling : c.spellings) {
+      SCOPED_TRACE(::testing::PrintToString(spelling));
+      auto options = Parse(spelling);
+      ASSERT_TRUE(options) << options.error().context;
+      c.check(*options);
+    }
+  }
 }
 
 TEST(WriteUeventTest, Errors) {

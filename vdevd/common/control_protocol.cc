@@ -37,6 +37,10 @@ Result<ControlRequest> ParseControlRequest(std::string_view text) {
     request.command = ControlCommand::kExit;
   } else if (text == "reload") {
     request.command = ControlCommand::kReload;
+  } else if (text == "stop-exec-queue") {
+    request.command = ControlCommand::kStopExecQueue;
+  } else if (text == "start-exec-queue") {
+    request.command = ControlCommand::kStartExecQueue;
   } else if (text.starts_with(kLogLevelPrefix)) {
     auto level = ParseLogLevel(text.substr(kLogLevelPrefix.size()));
     if (!level) return Fail(EINVAL, "invalid log level");
@@ -64,6 +68,10 @@ std::string FormatControlRequest(const ControlRequest& request) {
       return "reload";
     case ControlCommand::kLogLevel:
       return std::string(kLogLevelPrefix) + std::to_string(static_cast<int>(request.level));
+    case ControlCommand::kStopExecQueue:
+      return "stop-exec-queue";
+    case ControlCommand::kStartExecQueue:
+      return "start-exec-queue";
   }
   return "ping";
 }
@@ -73,6 +81,8 @@ bool IsPrivilegedCommand(ControlCommand command) {
     case ControlCommand::kExit:
     case ControlCommand::kReload:
     case ControlCommand::kLogLevel:
+    case ControlCommand::kStopExecQueue:
+    case ControlCommand::kStartExecQueue:
       return true;
     case ControlCommand::kPing:
     case ControlCommand::kSettle:
@@ -155,6 +165,28 @@ Result<std::string> ReceiveControlMessage(int fd, int timeout_ms, size_t max_siz
     buffer.resize(length);
     return buffer;
   }
+}
+
+Result<UniqueFd> SubscribeToEvents(const std::string& run_path, int timeout_ms) {
+  auto fd = ConnectControlSocket(run_path);
+  if (!fd) return fd;
+  if (auto sent = SendControlMessage(fd->get(), FormatControlRequest({ControlCommand::kMonitor}));
+      !sent)
+    return tl::unexpected(sent.error());
+  auto reply = ReceiveControlMessage(fd->get(), timeout_ms, kMaxControlRequestSize);
+  if (!reply) return tl::unexpected(reply.error());
+  if (auto error = ReplyError(*reply))
+    return Fail(EPERM, "vdevd refused to send events: " + *error);
+  return fd;
+}
+
+Status SendControlRequest(int fd, const ControlRequest& request, int timeout_ms) {
+  if (auto sent = SendControlMessage(fd, FormatControlRequest(request)); !sent) return sent;
+  auto reply = ReceiveControlMessage(fd, timeout_ms, kMaxControlRequestSize);
+  if (!reply) return tl::unexpected(reply.error());
+  if (auto error = ReplyError(*reply))
+    return Fail(*error == "permission denied" ? EPERM : EIO, *error);
+  return Ok();
 }
 
 }  // namespace vdev

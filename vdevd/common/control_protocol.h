@@ -13,6 +13,8 @@
 //   exit              "ok", then the daemon shuts down                         uid 0
 //   reload            "ok" after config and rules were re-read, or the error   uid 0
 //   log-level=LEVEL   "ok" (LEVEL as ParseLogLevel accepts it)                 uid 0
+//   stop-exec-queue   "ok" once no new event will start (running ones finish)  uid 0
+//   start-exec-queue  "ok"; queued events start again                          uid 0
 //
 // Refusals are "error: permission denied", "error: unknown request" and "error: too many
 // clients" (then the daemon closes the connection). After "monitor" the connection only
@@ -47,7 +49,17 @@ inline constexpr size_t kMaxControlEventSize = 64 * 1024;
 inline constexpr std::string_view kControlReplyOk = "ok";
 inline constexpr std::string_view kControlReplyBusy = "error: busy";
 
-enum class ControlCommand { kPing, kSettle, kIsSettled, kMonitor, kExit, kReload, kLogLevel };
+enum class ControlCommand {
+  kPing,
+  kSettle,
+  kIsSettled,
+  kMonitor,
+  kExit,
+  kReload,
+  kLogLevel,
+  kStopExecQueue,
+  kStartExecQueue,
+};
 
 struct ControlRequest {
   ControlCommand command = ControlCommand::kPing;
@@ -58,7 +70,8 @@ struct ControlRequest {
 [[nodiscard]] Result<ControlRequest> ParseControlRequest(std::string_view text);
 std::string FormatControlRequest(const ControlRequest& request);
 
-// exit, reload and log-level change the daemon; everything else only observes it.
+// exit, reload, log-level and the exec-queue requests change the daemon; everything else
+// only observes it.
 bool IsPrivilegedCommand(ControlCommand command);
 // The daemon's access decision for a peer whose SO_PEERCRED uid is peer_uid.
 bool MayRunCommand(ControlCommand command, uid_t peer_uid);
@@ -80,5 +93,14 @@ std::optional<std::string> ReplyError(std::string_view reply);
 // ETIMEDOUT on timeout, ECONNRESET when the daemon closed the connection, EMSGSIZE for a
 // longer (truncated) message, EINTR when a signal interrupted the wait.
 [[nodiscard]] Result<std::string> ReceiveControlMessage(int fd, int timeout_ms, size_t max_size);
+
+// Connects, sends "monitor" and waits up to timeout_ms for the daemon's "ok": from then on
+// every processed event arrives on the returned connection. Errors as ConnectControlSocket,
+// or the daemon's refusal (context "vdevd refused to send events: ...").
+[[nodiscard]] Result<UniqueFd> SubscribeToEvents(const std::string& run_path, int timeout_ms);
+
+// Sends one request on fd and waits up to timeout_ms for its reply. The daemon's refusal is
+// an error whose context is the reason (EPERM for "permission denied", else EIO).
+[[nodiscard]] Status SendControlRequest(int fd, const ControlRequest& request, int timeout_ms);
 
 }  // namespace vdev

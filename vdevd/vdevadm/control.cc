@@ -1,4 +1,5 @@
-// vdevadm control: sends requests to the running vdevd (exit, reload, log level, ping).
+// vdevadm control: sends requests to the running vdevd (exit, reload, log level, exec queue,
+// ping).
 #include <getopt.h>
 
 #include <algorithm>
@@ -6,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "common/log.h"
 #include "common/numbers.h"
 #include "vdevadm/commands.h"
+#include "vdevadm/timespan.h"
 
 namespace vdev {
 namespace {
@@ -20,17 +23,24 @@ namespace {
 constexpr double kDefaultTimeoutSeconds = 60;
 
 void PrintUsage(FILE* out) {
-  fprintf(
-      out,
-      "Usage: vdevadm control OPTION...\n"
-      "Control the running vdevd.\n\n"
-      "  -e, --exit                 ask vdevd to exit and wait until it has\n"
-      "  -R, --reload               re-read the configuration and the rules\n"
-      "  -l, --log-level=LEVEL      set the log level (err, warning, notice, info, debug, 0-7)\n"
-      "      --ping                 check that vdevd answers\n"
-      "  -t, --timeout=SECONDS      wait at most SECONDS for each reply (default %g)\n"
-      "  -h, --help                 show this help\n",
-      kDefaultTimeoutSeconds);
+  fprintf(out,
+          "Usage: vdevadm control OPTION...\n"
+          "Control the running vdevd.\n\n"
+          "  -h --help                show this help\n"
+          "  -V --version             print the version\n"
+          "  -e --exit                ask vdevd to exit and wait until it has\n"
+          "  -l --log-level=LEVEL     set vdevd's log level (err, warning, notice, info, debug,\n"
+          "                           or 0-7)\n"
+          "  -s --stop-exec-queue     queue events but start none\n"
+          "  -S --start-exec-queue    start queued events again\n"
+          "  -R --reload              re-read the rules\n"
+          "  -p --property=KEY=VALUE  (not supported by vdevd: fails)\n"
+          "  -m --children-max=N      accepted for compatibility; vdevd's worker count is set\n"
+          "                           when it starts (--workers)\n"
+          "     --ping                check that vdevd answers\n"
+          "  -t --timeout=SECONDS     wait at most SECONDS for each reply (default %g)\n\n"
+          "Requests are sent in the order given, --exit last. Exit status: 0, or 1.\n",
+          kDefaultTimeoutSeconds);
 }
 
 int TimeoutMs(double seconds) { return static_cast<int>(std::min(std::ceil(seconds * 1000), 2e9)); }
@@ -77,15 +87,21 @@ int Request(int fd, const ControlRequest& request, double timeout_seconds) {
 }  // namespace
 
 int RunControl(int argc, char** argv) {
-  constexpr int kPingOption = 1000;
+  enum LongOnly { kOptionPing = 0x100 };
   static const option kOptions[] = {
       {"exit", no_argument, nullptr, 'e'},
-      {"reload", no_argument, nullptr, 'R'},
-      {"reload-rules", no_argument, nullptr, 'R'},  // older udevadm spelling
       {"log-level", required_argument, nullptr, 'l'},
       {"log-priority", required_argument, nullptr, 'l'},  // older udevadm spelling
-      {"ping", no_argument, nullptr, kPingOption},
+      {"stop-exec-queue", no_argument, nullptr, 's'},
+      {"start-exec-queue", no_argument, nullptr, 'S'},
+      {"reload", no_argument, nullptr, 'R'},
+      {"reload-rules", no_argument, nullptr, 'R'},  // older udevadm spelling
+      {"property", required_argument, nullptr, 'p'},
+      {"env", required_argument, nullptr, 'p'},  // older udevadm spelling
+      {"children-max", required_argument, nullptr, 'm'},
+      {"ping", no_argument, nullptr, kOptionPing},
       {"timeout", required_argument, nullptr, 't'},
+      {"version", no_argument, nullptr, 'V'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
@@ -93,8 +109,9 @@ int RunControl(int argc, char** argv) {
   bool exit_requested = false;
   double timeout = kDefaultTimeoutSeconds;
   optind = 0;
+  opterr = 0;
   for (;;) {
-    int option = getopt_long(argc, argv, "eRl:t:h", kOptions, nullptr);
+    int option = getopt_long(argc, argv, ":el:sSRp:m:t:Vh", kOptions, nullptr);
     if (option == -1) break;
     switch (option) {
       case 'e':
@@ -103,46 +120,74 @@ int RunControl(int argc, char** argv) {
       case 'R':
         requests.push_back({ControlCommand::kReload});
         break;
+      case 's':
+        requests.push_back({ControlCommand::kStopExecQueue});
+        break;
+      case 'S':
+        requests.push_back({ControlCommand::kStartExecQueue});
+        break;
       case 'l': {
         auto level = ParseLogLevel(optarg);
         if (!level) {
           fprintf(stderr, "vdevadm control: invalid log level '%s'\n", optarg);
-          return 2;
+          return 1;
         }
         requests.push_back({ControlCommand::kLogLevel, *level});
         break;
       }
-      case kPingOption:
+      case 'p':
+        if (!strchr(optarg, '=')) {
+          fprintf(stderr, "vdevadm control: expected KEY=VALUE instead of '%s'\n", optarg);
+          return 1;
+        }
+        // udevd adds such a property to every later event; vdevd has no such setting, and
+        // pretending to set it would hide that from the caller.
+        fprintf(stderr, "vdevadm control: --property is not supported by vdevd\n");
+        return 1;
+      case 'm': {
+        auto count = ParseNumber<unsigned>(optarg);
+        if (!count) {
+          fprintf(stderr, "vdevadm control: invalid number of children '%s'\n", optarg);
+          return 1;
+        }
+        // Accepted as udevadm takes it; the daemon is still asked to answer, so that the
+        // exit status says whether it runs.
+        LogDebug("vdevadm control: --children-max=%u has no effect on vdevd, ignoring", *count);
+        requests.push_back({ControlCommand::kPing});
+        break;
+      }
+      case kOptionPing:
         requests.push_back({ControlCommand::kPing});
         break;
       case 't': {
-        auto seconds = ParseSeconds(optarg);
+        auto seconds = ParseTimespan(optarg);
         if (!seconds || *seconds <= 0) {
           fprintf(stderr, "vdevadm control: invalid timeout '%s'\n", optarg);
-          return 2;
+          return 1;
         }
         timeout = *seconds;
         break;
       }
+      case 'V':
+        printf("%s\n", VDEV_VERSION);
+        return 0;
       case 'h':
         PrintUsage(stdout);
         return 0;
       default:
-        PrintUsage(stderr);
-        return 2;
+        return ReportBadOption("control", option, argv);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vdevadm control: unexpected argument '%s'\n", argv[optind]);
-    PrintUsage(stderr);
-    return 2;
+    fprintf(stderr, "vdevadm control: extraneous argument '%s'\n", argv[optind]);
+    return 1;
   }
   // Whatever else was asked for has to reach the daemon before it goes away.
   if (exit_requested) requests.push_back({ControlCommand::kExit});
   if (requests.empty()) {
-    fprintf(stderr, "vdevadm control: no request given\n");
-    PrintUsage(stderr);
-    return 2;
+    fprintf(stderr, "vdevadm control: this command expects one or more options\n");
+    fprintf(stderr, "Try 'vdevadm control --help'.\n");
+    return 1;
   }
 
   auto fd = ConnectControlSocket(RootPaths::FromEnvironment().run);

@@ -48,12 +48,13 @@ void PrintUsage(FILE* out) {
   fprintf(out,
           "Usage: vdevadm monitor [OPTIONS]\n"
           "Print kernel uevents and the events vdevd processed.\n\n"
-          "  -k, --kernel                        print kernel uevents\n"
-          "  -u, --udev                          print events processed by vdevd\n"
-          "  -p, --property                      print the properties of each event\n"
-          "  -s, --subsystem-match=SUBSYSTEM[/DEVTYPE]  only events of this subsystem\n"
-          "  -t, --tag-match=TAG                 only events with this tag\n"
-          "  -h, --help                          show this help\n\n"
+          "  -h --help                                show this help\n"
+          "  -V --version                             print the version\n"
+          "  -p --property                            print the properties of each event\n"
+          "  -k --kernel                              print kernel uevents\n"
+          "  -u --udev                                print events processed by vdevd\n"
+          "  -s --subsystem-match=SUBSYSTEM[/DEVTYPE] only events of this subsystem\n"
+          "  -t --tag-match=TAG                       only events with this tag\n\n"
           "Without -k or -u both are printed. Ends on SIGINT or SIGTERM.\n");
 }
 
@@ -106,18 +107,6 @@ Result<UniqueFd> OpenSignalFd() {
   return fd;
 }
 
-Result<UniqueFd> Subscribe(const std::string& run_path) {
-  auto fd = ConnectControlSocket(run_path);
-  if (!fd) return fd;
-  if (auto sent = SendControlMessage(fd->get(), FormatControlRequest({ControlCommand::kMonitor}));
-      !sent)
-    return tl::unexpected(sent.error());
-  auto reply = ReceiveControlMessage(fd->get(), kSubscribeTimeoutMs, kMaxControlRequestSize);
-  if (!reply) return tl::unexpected(reply.error());
-  if (auto error = ReplyError(*reply)) return Fail(0, "vdevd refused to send events: " + *error);
-  return fd;
-}
-
 // Prints every event queued on the subscription. False when the connection is over.
 bool ReadUdevEvents(const MonitorOptions& options, int fd) {
   for (;;) {
@@ -163,7 +152,7 @@ int Monitor(const MonitorOptions& options) {
 
   UniqueFd udev;
   if (options.udev) {
-    auto subscribed = Subscribe(RootPaths::FromEnvironment().run);
+    auto subscribed = SubscribeToEvents(RootPaths::FromEnvironment().run, kSubscribeTimeoutMs);
     if (subscribed) {
       udev = std::move(*subscribed);
     } else {
@@ -214,13 +203,15 @@ int RunMonitor(int argc, char** argv) {
       {"environment", no_argument, nullptr, 'e'},  // older udevadm spelling of --property
       {"subsystem-match", required_argument, nullptr, 's'},
       {"tag-match", required_argument, nullptr, 't'},
+      {"version", no_argument, nullptr, 'V'},
       {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0},
   };
   MonitorOptions options;
   optind = 0;
+  opterr = 0;
   for (;;) {
-    int option = getopt_long(argc, argv, "kupes:t:h", kOptions, nullptr);
+    int option = getopt_long(argc, argv, ":kupes:t:Vh", kOptions, nullptr);
     if (option == -1) break;
     switch (option) {
       case 'k':
@@ -245,18 +236,19 @@ int RunMonitor(int argc, char** argv) {
       case 't':
         options.tags.emplace_back(optarg);
         break;
+      case 'V':
+        printf("%s\n", VDEV_VERSION);
+        return 0;
       case 'h':
         PrintUsage(stdout);
         return 0;
       default:
-        PrintUsage(stderr);
-        return 2;
+        return ReportBadOption("monitor", option, argv);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vdevadm monitor: unexpected argument '%s'\n", argv[optind]);
-    PrintUsage(stderr);
-    return 2;
+    fprintf(stderr, "vdevadm monitor: extraneous argument '%s'\n", argv[optind]);
+    return 1;
   }
   if (!options.kernel && !options.udev) options.kernel = options.udev = true;
   return Monitor(options);

@@ -14,8 +14,8 @@
 
 #include "common/control_protocol.h"
 #include "common/log.h"
-#include "common/numbers.h"
 #include "vdevadm/commands.h"
+#include "vdevadm/timespan.h"
 
 namespace vdev {
 namespace {
@@ -29,10 +29,12 @@ void PrintUsage(FILE* out) {
   fprintf(out,
           "Usage: vdevadm settle [OPTIONS]\n"
           "Wait until vdevd has processed all queued events.\n\n"
-          "  -t, --timeout=SECONDS         give up after SECONDS (default %g; 0: only check)\n"
-          "  -E, --exit-if-exists=FILE     stop waiting when FILE exists\n"
-          "  -h, --help                    show this help\n\n"
-          "Exit status: 0 settled (or no vdevd running), 1 timeout, 2 error.\n",
+          "  -h --help                 show this help\n"
+          "  -V --version              print the version\n"
+          "  -t --timeout=SECONDS      give up after SECONDS (default %g; 0: only check)\n"
+          "  -E --exit-if-exists=FILE  stop waiting when FILE exists\n\n"
+          "The obsolete --seq-start, --seq-end and --quiet are accepted and ignored.\n"
+          "Exit status: 0 settled (or no vdevd running), 1 timeout or error.\n",
           kDefaultTimeoutSeconds);
 }
 
@@ -47,18 +49,18 @@ int CheckSettled(int fd) {
   if (auto sent = SendControlMessage(fd, FormatControlRequest({ControlCommand::kIsSettled}));
       !sent) {
     fprintf(stderr, "vdevadm settle: %s\n", sent.error().Message().c_str());
-    return 2;
+    return 1;
   }
   auto reply = ReceiveControlMessage(fd, kCheckReplyTimeoutMs, kMaxControlRequestSize);
   if (!reply) {
     if (reply.error().code == ETIMEDOUT || reply.error().code == ECONNRESET) return 1;
     fprintf(stderr, "vdevadm settle: %s\n", reply.error().Message().c_str());
-    return 2;
+    return 1;
   }
   if (*reply == kControlReplyBusy) return 1;
   if (auto error = ReplyError(*reply)) {
     fprintf(stderr, "vdevadm settle: %s\n", error->c_str());
-    return 2;
+    return 1;
   }
   return 0;
 }
@@ -73,14 +75,14 @@ int SettleUntil(const RootPaths& paths, double timeout_seconds, const char* exit
       return 0;
     }
     fprintf(stderr, "vdevadm settle: %s\n", fd.error().Message().c_str());
-    return 2;
+    return 1;
   }
   if (timeout_seconds <= 0) return CheckSettled(fd->get());
 
   if (auto sent = SendControlMessage(fd->get(), FormatControlRequest({ControlCommand::kSettle}));
       !sent) {
     fprintf(stderr, "vdevadm settle: %s\n", sent.error().Message().c_str());
-    return 2;
+    return 1;
   }
   const double timeout_ms = std::min(timeout_seconds * 1000, 1e15);
   const int64_t deadline = MonotonicMs() + static_cast<int64_t>(std::ceil(timeout_ms));
@@ -91,7 +93,7 @@ int SettleUntil(const RootPaths& paths, double timeout_seconds, const char* exit
     if (reply) {
       if (auto error = ReplyError(*reply)) {
         fprintf(stderr, "vdevadm settle: %s\n", error->c_str());
-        return 2;
+        return 1;
       }
       return 0;
     }
@@ -108,7 +110,7 @@ int SettleUntil(const RootPaths& paths, double timeout_seconds, const char* exit
       return 1;
     }
     fprintf(stderr, "vdevadm settle: %s\n", reply.error().Message().c_str());
-    return 2;
+    return 1;
   }
 }
 
@@ -122,8 +124,9 @@ int RunSettle(int argc, char** argv) {
   static const option kOptions[] = {
       {"timeout", required_argument, nullptr, 't'},
       {"exit-if-exists", required_argument, nullptr, 'E'},
+      {"version", no_argument, nullptr, 'V'},
       {"help", no_argument, nullptr, 'h'},
-      // Obsolete in udevadm too; accepted so that old scripts keep working.
+      // Obsolete in udevadm; accepted and ignored so that old scripts keep working.
       {"seq-start", required_argument, nullptr, 's'},
       {"seq-end", required_argument, nullptr, 'e'},
       {"quiet", no_argument, nullptr, 'q'},
@@ -132,16 +135,17 @@ int RunSettle(int argc, char** argv) {
   double timeout = kDefaultTimeoutSeconds;
   const char* exit_if_exists = nullptr;
   optind = 0;
+  opterr = 0;
   for (;;) {
-    int option = getopt_long(argc, argv, "t:E:s:e:qh", kOptions, nullptr);
+    int option = getopt_long(argc, argv, ":t:E:s:e:qVh", kOptions, nullptr);
     if (option == -1) break;
     switch (option) {
       case 't':
-        if (auto seconds = ParseSeconds(optarg)) {
+        if (auto seconds = ParseTimespan(optarg)) {
           timeout = *seconds;
         } else {
           fprintf(stderr, "vdevadm settle: invalid timeout '%s'\n", optarg);
-          return 2;
+          return 1;
         }
         break;
       case 'E':
@@ -150,20 +154,21 @@ int RunSettle(int argc, char** argv) {
       case 's':
       case 'e':
       case 'q':
+        LogDebug("vdevadm settle: option -%c is obsolete, ignoring", option);
         break;
+      case 'V':
+        printf("%s\n", VDEV_VERSION);
+        return 0;
       case 'h':
         PrintUsage(stdout);
         return 0;
       default:
-        PrintUsage(stderr);
-        return 2;
+        return ReportBadOption("settle", option, argv);
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "vdevadm settle: unexpected argument '%s'\n", argv[optind]);
-    PrintUsage(stderr);
-    return 2;
-  }
+  // udevadm settle takes no arguments and ignores any it is given.
+  for (int i = optind; i < argc; ++i)
+    fprintf(stderr, "vdevadm settle: ignoring extra argument '%s'\n", argv[i]);
   // The file may be what the caller is really waiting for; no need to ask the daemon.
   if (exit_if_exists && access(exit_if_exists, F_OK) == 0) return 0;
   return SettleUntil(RootPaths::FromEnvironment(), timeout, exit_if_exists);
