@@ -199,6 +199,14 @@ bool Daemon::IsSettled() {
   return true;
 }
 
+Status Daemon::StopExecQueue(bool stop) {
+  queue_->Pause(stop);
+  LogNotice("event queue %s", stop ? "stopped: events are queued, none starts" : "started");
+  // Started with nothing queued: a settle that waited only for that is answered now.
+  if (!stop && control_) control_->NotifyProgress();
+  return Ok();
+}
+
 void Daemon::Coldplug() {
   size_t count = 0;
   auto walked = WalkDevices(roots_.sysfs(), [&](Uevent&& event) {

@@ -41,6 +41,9 @@ class Daemon : public ControlHandler {
   bool IsSettled() override;
   void RequestExit() override { exit_requested_ = true; }
   Status Reload() override { return reload_(); }
+  // "vdevadm control --stop-exec-queue" / "--start-exec-queue": events keep being queued
+  // (and a settle keeps waiting) but none starts until the queue is started again.
+  Status StopExecQueue(bool stop) override;
 
  private:
   [[nodiscard]] Status Start();
