@@ -4,6 +4,9 @@
 #include "builtin_blkid.h"
 #include "builtin_dm.h"
 #include "builtin_hwdb.h"
+#include "builtin_input_id.h"
+#include "builtin_path_id.h"
+#include "builtin_usb_id.h"
 
 namespace vdev {
 
@@ -12,6 +15,9 @@ const std::vector<Builtin>& AllBuiltins() {
       {"blkid", RunBlkidBuiltin, "Filesystem and partition probing"},
       {"dm", RunDmBuiltin, "Device-mapper names, LVM split and udev flags"},
       {"hwdb", RunHwdbBuiltin, "Hardware database"},
+      {"input_id", RunInputIdBuiltin, "Input device properties"},
+      {"path_id", RunPathIdBuiltin, "Compose persistent device path"},
+      {"usb_id", RunUsbIdBuiltin, "USB device properties"},
   };
   return kBuiltins;
 }
