@@ -351,6 +351,8 @@ TEST_F(StorageRulesTest, VirtioAndNvmeNamesFromSysfs) {
   EXPECT_EQ(ApplyAndLink(virtio + "/block/vda/vda2"),
             (Links{"disk/by-id/virtio-disk-serial-1-part2"}));
 
+  // The PCI function makes a stable root for path_id: by-path pci-0000:00:05.0-nvme-1.
+  sysfs_->Add({"/devices/pci0000:00/0000:00:05.0", "pci", true, "nvme", {}, {}});
   const std::string controller = "/devices/pci0000:00/0000:00:05.0/nvme/nvme0";
   sysfs_->Add({controller, "nvme", false, "", {{"MAJOR", "240"}, {"MINOR", "0"}}, {}});
   sysfs_->SetAttribute(controller, "serial", "SN1234  ");
@@ -367,6 +369,7 @@ TEST_F(StorageRulesTest, VirtioAndNvmeNamesFromSysfs) {
                 "disk/by-id/nvme-eui.0025388b91b1c2d3",
                 "disk/by-id/nvme-Fast_SSD_970_SN1234",
                 "disk/by-id/nvme-Fast_SSD_970_SN1234_1",
+                "disk/by-path/pci-0000:00:05.0-nvme-1",
             }));
   EXPECT_EQ(disk.properties.GetOr("ID_SERIAL"), "Fast SSD 970_SN1234_1");
   EXPECT_EQ(disk.properties.GetOr("ID_WWN"), "eui.0025388b91b1c2d3");
