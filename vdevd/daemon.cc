@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -24,6 +25,10 @@ namespace {
 // Replay events queued ahead of the workers: enough to keep them busy, little enough that
 // a 50 000-event file does not sit in memory at once.
 constexpr size_t kReplayWindow = 512;
+
+// How often DEV/uevents clients are checked for life while there are any: a dead client's
+// directory holds at most its backlog meanwhile.
+constexpr std::chrono::seconds kFanoutCheckInterval(2);
 
 // One worker per CPU: events are short bursts of file-system calls, and more threads than
 // cores only add hand-overs (measured with test/bench/pipeline_bench.sh on 2 cores: 2
@@ -127,6 +132,8 @@ Status Daemon::Start() {
     if (!control) return tl::unexpected(control.error());
     control_ = std::move(*control);
   }
+  // Before the first event: clients that registered while no daemon ran get all of them.
+  if (!options_.dry_run) StartFanout();
   if (listen) {
     // Listen before walking sysfs, so a device that appears during the walk is not missed.
     NetlinkSource::Options netlink_options;
@@ -272,6 +279,10 @@ void Daemon::OnProcessed(const ProcessOutcome& done) {
       processed.devtype() == "disk")
     ReprobePartitions(std::string(processed.devpath()));
   if (LogEnabled(LogLevel::kInfo)) LogInfo("%s", Describe(processed).c_str());
+  if (fanout_) {
+    fanout_->Publish(processed);
+    ArmFanoutCheck();
+  }
   if (control_) control_->Publish(processed);
   FeedReplay();
   if (control_) control_->NotifyProgress();
@@ -292,6 +303,38 @@ void Daemon::ReprobePartitions(const std::string& disk_devpath) {
     event.Set("ACTION", "change");
     Enqueue(table_, *queue_, std::move(event));
   }
+}
+
+void Daemon::StartFanout() {
+  ClientFanoutOptions fanout_options;
+  fanout_options.backlog = options_.uevent_backlog;
+  fanout_options.clients_per_uid = options_.uevent_clients_per_uid;
+  auto fanout = ClientFanout::Open(roots_.dev(), fanout_options);
+  if (!fanout) {
+    // Nodes and links matter more than the clients: keep running without them.
+    LogError("%s; running without the client fan-out", fanout.error().Message().c_str());
+    return;
+  }
+  fanout_ = std::move(*fanout);
+  if (fanout_->fd() >= 0) {
+    auto added = loop_->Add(fanout_->fd(), EPOLLIN, [this](uint32_t) {
+      fanout_->HandleNotifications();
+      ArmFanoutCheck();
+    });
+    if (!added) LogError("uevents: %s, ignoring", added.error().Message().c_str());
+  }
+  ArmFanoutCheck();
+}
+
+void Daemon::ArmFanoutCheck() {
+  // A timer only while there are clients: an idle daemon without them never wakes up.
+  if (fanout_check_armed_ || !fanout_->NeedsChecks()) return;
+  fanout_check_armed_ = true;
+  loop_->RunAfter(kFanoutCheckInterval, [this] {
+    fanout_check_armed_ = false;
+    fanout_->CheckClients();
+    ArmFanoutCheck();
+  });
 }
 
 void Daemon::MaybeReady() {

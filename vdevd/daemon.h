@@ -10,6 +10,7 @@
 #include <string>
 
 #include "block_watch.h"
+#include "client_fanout.h"
 #include "common/database.h"
 #include "common/roots.h"
 #include "common/uevent.h"
@@ -56,6 +57,8 @@ class Daemon : public ControlHandler {
   void ReprobePartitions(const std::string& disk_devpath);
   void MaybeReady();
   void PruneStaleRecords();
+  void StartFanout();
+  void ArmFanoutCheck();
   bool Done() const;
 
   const DaemonOptions& options_;
@@ -69,6 +72,8 @@ class Daemon : public ControlHandler {
   std::unique_ptr<NetlinkSource> netlink_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<BlockWatch> watch_;
+  std::unique_ptr<ClientFanout> fanout_;  // DEV/uevents; none with --dry-run or when unsafe
+  bool fanout_check_armed_ = false;
   UniqueFd signals_;
   DeviceTable table_;
 

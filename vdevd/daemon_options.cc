@@ -37,7 +37,8 @@ constexpr OptionSpec kOptions[] = {
     {"dry-run", Takes::kFlag, false},      {"check-config", Takes::kFlag, false},
     {"log-level", Takes::kValue, true},    {"log-target", Takes::kValue, true},
     {"receive-buffer", Takes::kValue, true}, {"workers", Takes::kValue, true},
-    {"event-timeout", Takes::kValue, true}, {"help", Takes::kFlag, false},
+    {"event-timeout", Takes::kValue, true}, {"uevent-backlog", Takes::kValue, true},
+    {"uevent-clients-per-uid", Takes::kValue, true}, {"help", Takes::kFlag, false},
     {"version", Takes::kFlag, false},
 };
 
@@ -127,6 +128,11 @@ std::string Apply(DaemonOptions& options, const Setting& setting, bool& rules_di
     auto seconds = ParseNumber<unsigned>(value);
     if (!seconds || *seconds == 0) return "expected a positive number of seconds, got '" + value + "'";
     options.event_timeout = *seconds;
+  } else if (name == "uevent-backlog" || name == "uevent-clients-per-uid") {
+    auto count = ParseNumber<size_t>(value);
+    if (!count || *count == 0 || *count > 1000000)
+      return "expected a number from 1 to 1000000, got '" + value + "'";
+    (name == "uevent-backlog" ? options.uevent_backlog : options.uevent_clients_per_uid) = *count;
   }
   return {};
 }
@@ -177,7 +183,10 @@ const char* DaemonUsage() {
          "  --log-target T         stderr or syslog (default stderr)\n"
          "  --receive-buffer SIZE  netlink receive buffer (default 128M)\n"
          "  --workers N            worker threads (default: from the CPU count)\n"
-         "  --event-timeout S      seconds a rule's program may run (default 180)\n";
+         "  --event-timeout S      seconds a rule's program may run (default 180)\n"
+         "  --uevent-backlog N     events a DEV/uevents client may leave unread before it is\n"
+         "                         told it lost some (default 4096)\n"
+         "  --uevent-clients-per-uid N  DEV/uevents clients served per user (default 64)\n";
 }
 
 Result<DaemonOptions> ParseDaemonOptions(int argc, char** argv) {

@@ -34,6 +34,8 @@ struct DaemonOptions {
   size_t receive_buffer = 128u << 20;  // netlink socket, forced
   size_t workers = 0;                  // 0: chosen from the CPU count
   double event_timeout = 180;          // seconds a rule's program may run
+  size_t uevent_backlog = 4096;          // event files per /dev/uevents client not yet read
+  size_t uevent_clients_per_uid = 64;    // /dev/uevents client directories served per owner
 };
 
 // Parses argv, then the config file (a missing default file is fine, a missing file named
