@@ -173,16 +173,39 @@ int Daemon::Run() {
     return 1;
   }
   MaybeReady();
+  UpdateQueueFile(!queue_->idle());
   while (!exit_requested_ && !Done()) {
     if (auto ran = loop_->RunOnce(-1); !ran) {
       LogError("%s", ran.error().Message().c_str());
+      UpdateQueueFile(false);
       return 1;
     }
     MaybeReady();
+    UpdateQueueFile(!queue_->idle());
   }
+  UpdateQueueFile(false);
   if (replay_errors_ > 0) LogWarning("replay: %zu malformed events skipped", replay_errors_);
   LogInfo("processed %zu events", processed_);
   return 0;
+}
+
+// RUN/udev/queue exists while events are pending, as systemd-udevd keeps it: libudev's
+// udev_queue (ours, and a stock one a program bundles) reads the daemon's state from it, and
+// a program waiting for the queue to empty is woken by its removal.
+void Daemon::UpdateQueueFile(bool busy) {
+  if (options_.dry_run || busy == queue_file_) return;
+  if (busy) {
+    UniqueFd file(openat(roots_.run(), kQueueFile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                         0644));
+    if (!file) {
+      LogDebug("%s: %s, ignoring", kQueueFile, strerror(errno));
+      return;  // tried again at the next turn of the loop
+    }
+  } else if (unlinkat(roots_.run(), kQueueFile, 0) < 0 && errno != ENOENT) {
+    LogDebug("%s: %s, ignoring", kQueueFile, strerror(errno));
+    return;
+  }
+  queue_file_ = busy;
 }
 
 bool Daemon::Done() const {

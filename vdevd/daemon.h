@@ -56,6 +56,7 @@ class Daemon : public ControlHandler {
   void FeedReplay();
   void ReprobePartitions(const std::string& disk_devpath);
   void MaybeReady();
+  void UpdateQueueFile(bool busy);
   void PruneStaleRecords();
   void StartFanout();
   void ArmFanoutCheck();
@@ -81,6 +82,8 @@ class Daemon : public ControlHandler {
   std::optional<ReplayReader> replay_reader_;  // one for the whole file: its line count
   bool replay_done_ = true;
   size_t replay_errors_ = 0;
+  static constexpr const char* kQueueFile = "udev/queue";  // below the run dir
+  bool queue_file_ = false;   // RUN/udev/queue exists (events are pending)
   bool coldplugged_ = false;  // the start-up coldplug has been fully processed
   bool exit_requested_ = false;
   size_t processed_ = 0;

@@ -355,14 +355,19 @@ TEST_F(UdevadmCompatTest, StoppedExecQueueHoldsEventsUntilStarted) {
   if (stopped.status != 0 && stopped.output.find("not supported") != std::string::npos)
     GTEST_SKIP() << "vdevd's Daemon does not implement StopExecQueue yet: " << stopped.output;
   ASSERT_EQ(stopped.status, 0) << stopped.output;
+  // RUN/udev/queue tells libudev's udev_queue (ours and systemd's) that events are pending.
+  const std::string queue_file = run_ + "/udev/queue";
+  EXPECT_FALSE(PathExists(queue_file));
   ASSERT_EQ(unlink(Dev("null").c_str()), 0);
   EXPECT_EQ(Udevadm("udevadm trigger --action=add --sysname-match=null").status, 0);
   // The event is queued, not run: the queue does not settle and the node stays away.
   EXPECT_EQ(Udevadm("udevadm settle --timeout=1").status, 1);
   EXPECT_FALSE(PathExists(Dev("null")));
+  EXPECT_TRUE(PathExists(queue_file));
   EXPECT_EQ(Udevadm("udevadm control --start-exec-queue").status, 0);
   EXPECT_EQ(Udevadm("udevadm settle --timeout=30").status, 0);
   EXPECT_TRUE(PathExists(Dev("null")));
+  EXPECT_FALSE(PathExists(queue_file));
 }
 
 TEST_F(UdevadmCompatTest, TestShowsTheRulesWorkAndChangesNothing) {
