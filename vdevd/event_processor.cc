@@ -1,14 +1,13 @@
 #include "event_processor.h"
 
-#include <sys/sysmacros.h>
 #include <time.h>
 
 #include <algorithm>
 
 #include "common/device.h"
 #include "common/log.h"
-#include "common/numbers.h"
 #include "event_state.h"
+#include "node_policy.h"
 #include "rule_set.h"
 
 namespace vdev {
@@ -18,30 +17,6 @@ uint64_t NowUsec() {
   timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return static_cast<uint64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
-}
-
-template <class Number>
-std::optional<Number> ParseProperty(const Uevent& event, std::string_view key, int base) {
-  return ParseNumber<Number>(event.GetOr(key), base);
-}
-
-std::string NodeName(const Uevent& event) {
-  std::string_view name = event.devname();
-  if (name.starts_with("/dev/")) name.remove_prefix(5);
-  return std::string(name);
-}
-
-// udev's /dev/block/MAJ:MIN and /dev/char/MAJ:MIN links.
-std::string DevnumLink(bool block, dev_t devnum) {
-  return std::string(block ? "block/" : "char/") + std::to_string(major(devnum)) + ":" +
-         std::to_string(minor(devnum));
-}
-
-std::string JoinTags(const std::vector<std::string>& tags) {
-  if (tags.empty()) return {};
-  std::string joined = ":";
-  for (const auto& tag : tags) joined += tag + ":";
-  return joined;
 }
 
 bool Contains(const std::vector<std::string>& list, const std::string& item) {
@@ -110,15 +85,7 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
       if (auto unlinked = nodes_.RemoveLink(devnum_link, node_name); !unlinked)
         LogWarning("%s: %s, ignoring", devnum_link.c_str(), unlinked.error().Message().c_str());
     } else {
-      NodeSpec node;
-      node.name = node_name;
-      node.block = block;
-      node.devnum = *devnum;
-      node.uid = state.uid.value_or(ParseProperty<uid_t>(event, "DEVUID", 10).value_or(0));
-      node.gid = state.gid.value_or(ParseProperty<gid_t>(event, "DEVGID", 10).value_or(0));
-      bool owner_set = state.uid || state.gid;
-      node.mode = state.mode.value_or(
-          ParseProperty<mode_t>(event, "DEVMODE", 8).value_or(owner_set ? 0660 : 0600));
+      NodeSpec node = NodeSpecFor(state, event, node_name, block, *devnum);
       Status applied = options_.devtmpfs ? nodes_.SetNodePermissions(node) : nodes_.CreateNode(node);
       if (!applied) LogWarning("%s: %s, ignoring", node_name.c_str(), applied.error().Message().c_str());
       // Claimed again on every event: a changed priority is recorded, and the link is put

@@ -4,7 +4,6 @@
 // start) without doing any of it: no node, link, database record or RUN program. Imports
 // and builtins do run, read-only, since the rules' decisions depend on what they find.
 #include <getopt.h>
-#include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,11 +18,11 @@
 #include "common/device.h"
 #include "common/device_info.h"
 #include "common/log.h"
-#include "common/numbers.h"
 #include "common/roots.h"
 #include "common/uevent.h"
 #include "daemon_options.h"
 #include "event_state.h"
+#include "node_policy.h"
 #include "node_writer.h"
 #include "rule_set.h"
 #include "spawn_program_runner.h"
@@ -73,42 +72,20 @@ Result<DaemonOptions> DaemonDefaults(const TestOptions& options) {
   return ParseDaemonOptions(static_cast<int>(args.size()), argv.data());
 }
 
-template <class Number>
-std::optional<Number> PropertyNumber(const Uevent& event, std::string_view key, int base) {
-  return ParseNumber<Number>(event.GetOr(key), base);
-}
-
-std::string JoinTags(const std::vector<std::string>& tags) {
-  std::string joined = ":";
-  for (const auto& tag : tags) joined += tag + ":";
-  return joined;
-}
-
 // The node and link operations vdevd's EventProcessor would make, on a recording writer.
 void RecordNodeOperations(const EventState& state, const Uevent& event, bool remove,
                           NodeWriter& nodes) {
-  std::string node_name(event.devname());
-  if (node_name.starts_with("/dev/")) node_name.erase(0, 5);
+  std::string node_name = NodeName(event);
   auto devnum = event.devnum();
   if (node_name.empty() || !devnum) return;
   const bool block = event.subsystem() == "block";
-  const std::string devnum_link = std::string(block ? "block/" : "char/") +
-                                  std::to_string(major(*devnum)) + ":" +
-                                  std::to_string(minor(*devnum));
+  const std::string devnum_link = DevnumLink(block, *devnum);
   if (remove) {
     (void)nodes.RemoveNode(node_name, block, *devnum);
     (void)nodes.RemoveLink(devnum_link, node_name);
     return;
   }
-  NodeSpec node;
-  node.name = node_name;
-  node.block = block;
-  node.devnum = *devnum;
-  node.uid = state.uid.value_or(PropertyNumber<uid_t>(event, "DEVUID", 10).value_or(0));
-  node.gid = state.gid.value_or(PropertyNumber<gid_t>(event, "DEVGID", 10).value_or(0));
-  bool owner_set = state.uid || state.gid;
-  node.mode = state.mode.value_or(
-      PropertyNumber<mode_t>(event, "DEVMODE", 8).value_or(owner_set ? 0660 : 0600));
+  NodeSpec node = NodeSpecFor(state, event, node_name, block, *devnum);
   (void)nodes.CreateNode(node);
   for (const auto& link : state.links) (void)nodes.CreateLink(link, node_name);
   (void)nodes.CreateLink(devnum_link, node_name);
