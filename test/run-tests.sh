@@ -9,5 +9,8 @@ cmake --build build
 # A real hwdb.bin (from Debian's udev package, never installed) for the hwdb tests.
 test/fixtures/make-hwdb.sh build >/dev/null ||
   echo "run-tests.sh: no real hwdb.bin, RealHwdbTest will skip" >&2
+# Debian's kernel and its modules tree (for ModuleLoaderTest and the VM tier), once.
+test/vm/fetch-kernel.sh build >/dev/null ||
+  echo "run-tests.sh: no Debian kernel fetched, ModuleLoaderTest and vm_boot will skip" >&2
 cd build
 ctest --output-on-failure --timeout 600 "$@"

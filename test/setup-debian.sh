@@ -7,7 +7,8 @@ packages="build-essential cmake ninja-build pkg-config
   libnl-3-dev libnl-genl-3-dev libinih-dev libblkid-dev libmount-dev libkmod-dev libexpected-dev
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   util-linux mount fdisk dosfstools e2fsprogs kmod procps
-  libudev-dev python3-pyudev"
+  libudev-dev python3-pyudev
+  qemu-system-x86 cpio xorriso"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: not root; checking packages only" >&2

@@ -73,14 +73,17 @@ void Enqueue(DeviceTable& table, EventQueue& queue, Uevent&& event) {
 }  // namespace
 
 Daemon::Daemon(const DaemonOptions& options, const Roots& roots, Database& database,
-               Processor processor, Reloader reload)
+               Processor processor, Reloader reload, ModuleLoader* modules)
     : options_(options),
       roots_(roots),
       database_(database),
       processor_(std::move(processor)),
-      reload_(std::move(reload)) {}
+      reload_(std::move(reload)),
+      modules_(modules) {}
 
 Daemon::~Daemon() {
+  // The loader outlives us; its callback posts to our loop.
+  if (modules_) modules_->SetIdleCallback({});
   // Workers finish their running events before the loop and sources they post to go away.
   queue_.reset();
   control_.reset();
@@ -117,6 +120,14 @@ Status Daemon::Start() {
   if (!loop) return tl::unexpected(loop.error());
   loop_ = std::move(*loop);
   if (auto added = AddSignals(); !added) return added;
+  if (modules_) {
+    // The loader going idle can be what a settle, or the readiness, waits for.
+    modules_->SetIdleCallback([loop = loop_.get(), this] {
+      loop->Post([this] {
+        if (control_) control_->NotifyProgress();
+      });
+    });
+  }
 
   size_t workers = options_.workers ? options_.workers : DefaultWorkers();
   queue_ = std::make_unique<EventQueue>(
@@ -216,6 +227,9 @@ bool Daemon::Done() const {
 
 bool Daemon::IsSettled() {
   if (!queue_->idle() || !replay_done_) return false;
+  // Events that ran have queued their drivers by now; a driver's probe sends its devices'
+  // uevents before the loader goes idle, so the netlink check below sees them.
+  if (modules_ && !modules_->idle()) return false;
   if (netlink_) {
     // A kernel event is in our socket as soon as the write that caused it returns, so an
     // empty socket and an empty queue mean everything triggered so far is processed.
@@ -361,7 +375,9 @@ void Daemon::ArmFanoutCheck() {
 }
 
 void Daemon::MaybeReady() {
-  if (coldplugged_ || !queue_->idle() || !replay_done_) return;
+  // Ready once the coldplug has settled: the drivers it asked for loaded and the devices
+  // they brought processed, so /dev is complete when an init script goes on.
+  if (coldplugged_ || !IsSettled()) return;
   coldplugged_ = true;
   if (!options_.no_coldplug && options_.replay_path.empty()) PruneStaleRecords();
   if (options_.ready_fd >= 0) {

@@ -19,6 +19,7 @@
 #include "device_table.h"
 #include "event_loop.h"
 #include "event_queue.h"
+#include "module_loader.h"
 #include "netlink_source.h"
 
 namespace vdev {
@@ -29,9 +30,11 @@ class Daemon : public ControlHandler {
   using Reloader = std::function<Status()>;
 
   // processor runs each event (on a worker thread); reload re-reads the rules (SIGHUP,
-  // "vdevadm control --reload") and keeps the old ones when it fails.
+  // "vdevadm control --reload") and keeps the old ones when it fails. modules (may be null)
+  // is the loader the kmod builtin queues drivers on: a settle and the readiness after
+  // coldplug wait until it is idle. It must outlive the Daemon.
   Daemon(const DaemonOptions& options, const Roots& roots, Database& database,
-         Processor processor, Reloader reload);
+         Processor processor, Reloader reload, ModuleLoader* modules = nullptr);
   ~Daemon() override;
 
   // Runs until SIGTERM/SIGINT, "vdevadm control --exit", or (--once, --replay) until the
@@ -67,6 +70,7 @@ class Daemon : public ControlHandler {
   Database& database_;
   Processor processor_;
   Reloader reload_;
+  ModuleLoader* modules_;
 
   std::unique_ptr<EventLoop> loop_;
   std::unique_ptr<EventQueue> queue_;

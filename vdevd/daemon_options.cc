@@ -32,6 +32,7 @@ constexpr OptionSpec kOptions[] = {
     {"run-dir", Takes::kValue, true},      {"rules-dir", Takes::kValue, true},
     {"helper-dir", Takes::kValue, true},   {"config", Takes::kValue, false},
     {"devfs", Takes::kValue, true},        {"mount-tmpfs", Takes::kFlag, true},
+    {"modules", Takes::kValue, true},
     {"once", Takes::kFlag, false},         {"replay", Takes::kValue, false},
     {"no-coldplug", Takes::kFlag, true},   {"ready-fd", Takes::kValue, false},
     {"dry-run", Takes::kFlag, false},      {"check-config", Takes::kFlag, false},
@@ -97,6 +98,12 @@ std::string Apply(DaemonOptions& options, const Setting& setting, bool& rules_di
     else if (value == "devtmpfs") options.devfs = DevfsMode::kDevtmpfs;
     else return "expected auto, tmpfs or devtmpfs, got '" + value + "'";
   } else if (name == "mount-tmpfs") return flag(options.mount_tmpfs);
+  else if (name == "modules") {
+    if (value == "auto") options.modules = ModuleLoading::kAuto;
+    else if (auto on = ParseBool(value); on && !value.empty())
+      options.modules = *on ? ModuleLoading::kOn : ModuleLoading::kOff;
+    else return "expected auto, yes or no, got '" + value + "'";
+  }
   else if (name == "once") return flag(options.once);
   else if (name == "replay") options.replay_path = value;
   else if (name == "no-coldplug") return flag(options.no_coldplug);
@@ -173,6 +180,8 @@ const char* DaemonUsage() {
          "  --config FILE          ini config (default /etc/vdev/vdevd.conf)\n"
          "  --devfs auto|tmpfs|devtmpfs  who makes nodes (default auto)\n"
          "  --mount-tmpfs          mount a tmpfs on the dev root unless one is mounted there\n"
+         "  --modules auto|yes|no  load the drivers devices ask for (MODALIAS) with libkmod;\n"
+         "                         auto: only when managing /dev from /sys (default auto)\n"
          "  --once                 coldplug, process until idle, exit\n"
          "  --replay FILE          read events from FILE ('-' = stdin) instead of netlink\n"
          "  --no-coldplug          do not walk sysfs at start\n"

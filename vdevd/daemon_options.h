@@ -13,6 +13,9 @@
 namespace vdev {
 
 enum class DevfsMode { kAuto, kTmpfs, kDevtmpfs };
+// kAuto: load drivers only as the system's device manager (dev root /dev, sysfs /sys), never
+// for a private dev root (a test rig, a chroot instance) that shares the machine's kernel.
+enum class ModuleLoading { kAuto, kOn, kOff };
 
 struct DaemonOptions {
   RootPaths roots;  // --dev-root, --sysfs-root, --run-dir
@@ -21,6 +24,7 @@ struct DaemonOptions {
   std::string config_path = "/etc/vdev/vdevd.conf";
   DevfsMode devfs = DevfsMode::kAuto;
   bool mount_tmpfs = false;  // mount a tmpfs on the dev root unless one is there
+  ModuleLoading modules = ModuleLoading::kAuto;  // --modules: MODALIAS -> kernel modules
   bool once = false;
   std::string replay_path;   // "-" is stdin
   bool no_coldplug = false;

@@ -16,8 +16,10 @@
 #include "common/roots.h"
 #include "daemon.h"
 #include "daemon_options.h"
+#include "builtin_kmod.h"
 #include "dev_mount.h"
 #include "event_processor.h"
+#include "module_loader.h"
 #include "node_writer.h"
 #include "rule_set.h"
 #include "rule_store.h"
@@ -28,6 +30,14 @@ namespace {
 
 void LogRuleErrors(const std::vector<std::string>& errors) {
   for (const auto& error : errors) LogError("%s", error.c_str());
+}
+
+bool LoadsModules(const DaemonOptions& options) {
+  if (options.modules != ModuleLoading::kAuto) return options.modules == ModuleLoading::kOn;
+  // A private dev root shares the machine's kernel with its real device manager.
+  namespace fs = std::filesystem;
+  return fs::path(options.roots.dev).lexically_normal() == "/dev" &&
+         fs::path(options.roots.sysfs).lexically_normal() == "/sys";
 }
 
 int Main(int argc, char** argv) {
@@ -135,6 +145,16 @@ int Main(int argc, char** argv) {
     LogNotice("rules reloaded");
     return Ok();
   };
+  // Before the first event, so the kmod builtin never makes a default loader of its own.
+  ModuleLoaderOptions module_options;
+  module_options.sysfs_root = options.roots.sysfs;
+  module_options.dry_run = options.dry_run;
+  module_options.load = LoadsModules(options);
+  auto modules = ModuleLoader::Create(module_options);
+  if (!modules) LogError("%s: drivers are not loaded", modules.error().Message().c_str());
+  ModuleLoader* loader = modules ? modules->get() : nullptr;
+  SetKmodBuiltinLoader(loader);
+
   LogNotice("managing %s (%s) from %s", options.roots.dev.c_str(),
             processor_options.devtmpfs ? "devtmpfs" : "tmpfs", options.roots.sysfs.c_str());
   int status;
@@ -143,7 +163,7 @@ int Main(int argc, char** argv) {
                   [&processor](Uevent&& event, bool last_attempt) {
                     return processor.Process(std::move(event), last_attempt);
                   },
-                  reload);
+                  reload, loader);
     status = daemon.Run();
   }
   if (options.dry_run) {

@@ -20,8 +20,10 @@
 #include "common/log.h"
 #include "common/roots.h"
 #include "common/uevent.h"
+#include "builtin_kmod.h"
 #include "daemon_options.h"
 #include "event_state.h"
+#include "module_loader.h"
 #include "node_policy.h"
 #include "node_writer.h"
 #include "rule_set.h"
@@ -121,6 +123,12 @@ int Test(const TestOptions& options) {
   fprintf(stderr,
           "vdevadm test: a dry run; nothing is created, stored or run (RUN programs are only\n"
           "listed), and results may differ from a real event's.\n");
+  // `kmod load` only resolves the modules it would load (libkmod's dry run), as a test must
+  // not load drivers.
+  ModuleLoaderOptions module_options;
+  module_options.dry_run = true;
+  auto modules = ModuleLoader::Create(module_options);
+  SetKmodBuiltinLoader(modules ? modules->get() : nullptr);
   AccountResolver accounts = AccountResolver::System();
   if (!options.resolve_names) {
     accounts.user = [](const std::string&) { return std::optional<uid_t>(); };
