@@ -15,9 +15,18 @@ Status RunDmBuiltin(BuiltinCall& call) {
   EventState& state = call.state;
   const Device& device = state.device;
   std::optional<std::string> name = device.Attribute("dm/name");
-  if (!name) return Fail(ENODEV, device.devpath() + ": not a device-mapper device");
-
   DmState dm;
+  if (!name && !device.sysname().starts_with("dm-"))
+    return Fail(ENODEV, device.devpath() + ": not a device-mapper device");
+  if (!name) {
+    // The kernel announces a new dm device before its first table is loaded, and dm/
+    // appears only then: like a device without a table, its "add" gets every rule off
+    // (10-dm.rules' dm_disable); the "change" of its resume follows with dm/ in place.
+    dm.has_table = false;
+    for (std::string_view key : DmPropertyNames()) state.properties.Erase(key);
+    for (const auto& [key, value] : DmProperties(dm)) state.properties.Set(key, value);
+    return Ok();
+  }
   dm.name = std::move(*name);
   dm.uuid = device.Attribute("dm/uuid").value_or("");
   dm.suspended = device.Attribute("dm/suspended").value_or("");

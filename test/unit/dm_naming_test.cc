@@ -576,6 +576,26 @@ TEST_F(DmNamingTest, PhysicalVolumesGetTheirPvUuidLink) {
   EXPECT_EQ(Sorted(Apply(crypt).links), Sorted(AllNames("luks-0011", luks, "")));
 }
 
+TEST_F(DmNamingTest, AddBeforeTheFirstTableTurnsEveryRuleOffWithoutAnError) {
+  // What the kernel announces on DM_DEV_CREATE: dm-0 exists, dm/ comes with the table.
+  std::string devpath = "/devices/virtual/block/dm-0";
+  sysfs_.AddBlockDevice(devpath, "dm-0", 253, 0, "disk");
+  sysfs_.SetAttribute(devpath, "size", "0");
+  auto device = Device::Open(sysfs_fd_.get(), devpath);
+  ASSERT_TRUE(device);
+  EventState direct(std::move(*device), Uevent());
+  direct.properties.Set("DM_NAME", "stale");
+  BuiltinCall call{direct, {}};
+  ASSERT_TRUE(RunDmBuiltin(call));
+  EXPECT_FALSE(direct.properties.Has("DM_NAME"));
+  EXPECT_EQ(direct.properties.GetOr("DM_UDEV_DISABLE_OTHER_RULES_FLAG", ""), "1");
+  EXPECT_EQ(direct.properties.GetOr("DM_UDEV_DISABLE_DISK_RULES_FLAG", ""), "1");
+
+  EventState state = Apply(devpath);
+  EXPECT_TRUE(state.links.empty());
+  EXPECT_FALSE(state.watch);
+}
+
 TEST_F(DmNamingTest, BuiltinRefusesOtherDevices) {
   std::string loop = "/devices/virtual/block/loop0";
   sysfs_.AddBlockDevice(loop, "loop0", 7, 0, "disk");
