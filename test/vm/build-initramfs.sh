@@ -7,6 +7,10 @@
 #
 # Usage: test/vm/build-initramfs.sh BUILD_DIR CACHE_DIR OUTPUT
 #   VDEV_VM_LIBUDEV=debian   use Debian's libudev.so.1 even when the build made one
+#   VDEV_VM_UDEV_ROOT=DIR    the reference image instead: Debian's udev (the udev package
+#                            unpacked in DIR, test/fixtures/make-hwdb.sh's root) with
+#                            its rules and lvm2's, dmsetup's and mdadm's is the device
+#                            manager, on devtmpfs, and Debian's libudev.so.1 is kept
 set -eu
 
 build_dir=$(cd "${1:?usage: build-initramfs.sh BUILD_DIR CACHE_DIR OUTPUT}" && pwd)
@@ -64,6 +68,26 @@ for helper in "$build_dir"/bin/vdev-*; do
 done
 cp "$source_dir"/rules/*.rules usr/lib/vdev/rules.d/
 
+udev_root=${VDEV_VM_UDEV_ROOT:-}
+manager=vdevd
+if [ -n "$udev_root" ]; then
+  manager=udev
+  install_program "$udev_root/bin/udevadm" /bin/udevadm
+  mkdir -p lib/systemd
+  ln -sf /bin/udevadm lib/systemd/systemd-udevd  # one program, as in the package
+  mkdir -p lib/udev/rules.d etc/udev
+  for file in "$udev_root"/lib/udev/*; do
+    case ${file##*/} in
+      rules.d) ;;
+      *) [ -f "$file" ] && [ -x "$file" ] && install_program "$file" "/lib/udev/${file##*/}" ;;
+    esac
+  done
+  cp "$udev_root"/lib/udev/hwdb.bin lib/udev/
+  cp "$udev_root"/lib/udev/rules.d/*.rules "$extracted"/lib/udev/rules.d/*.rules lib/udev/rules.d/
+  cp "$udev_root"/etc/udev/udev.conf etc/udev/ 2>/dev/null || true
+fi
+echo "$manager" > etc/vdev-vm-manager
+
 for tool in lvm dmsetup mdadm; do install_program "$extracted/sbin/$tool" "/sbin/$tool"; done
 for name in pvcreate vgcreate lvcreate pvs vgs lvs vgchange lvchange pvscan vgscan lvscan; do
   ln -sf lvm "sbin/$name"
@@ -76,7 +100,8 @@ cp "$extracted/etc/lvm/lvm.conf" etc/lvm/lvm.conf
 
 # The libudev.so.1 that lvm2 and mdadm load: vdev's own when the build has one.
 libudev_kind=debian
-if [ -e "$build_dir/lib/libudev.so.1" ] && [ "${VDEV_VM_LIBUDEV:-}" != debian ]; then
+if [ -e "$build_dir/lib/libudev.so.1" ] && [ "${VDEV_VM_LIBUDEV:-}" != debian ] &&
+  [ "$manager" = vdevd ]; then
   for debian_copy in $(find . -name 'libudev.so.1*' -path '*/x86_64-linux-gnu/*'); do
     cp -L "$build_dir/lib/libudev.so.1" "$debian_copy"
   done
@@ -121,7 +146,7 @@ for module in $closure; do
 done
 cp "$tree"/modules.order "$tree"/modules.builtin "$tree"/modules.builtin.modinfo "$destination/"
 depmod -b "$stage" "$kver"
-log "$(echo "$closure" | wc -l) modules, libudev: $libudev_kind"
+log "$(echo "$closure" | wc -l) modules, libudev: $libudev_kind, device manager: $manager"
 
 # Debug information is most of the build's binaries' size, and every byte is unpacked by
 # an emulated CPU at each boot.

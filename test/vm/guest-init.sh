@@ -23,7 +23,13 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=0755,nosuid,nodev run /run
 hostname vdevtest
-report "begin kernel=$(uname -r) libudev=$(cat /etc/vdev-vm-libudev)"
+# The device manager under test: vdevd, or Debian's udev for the name-by-name comparison
+# (test/vm/compare-with-udev.sh builds that initramfs; there is no udev otherwise).
+manager=$(cat /etc/vdev-vm-manager 2>/dev/null || echo vdevd)
+settle() {
+  if [ "$manager" = udev ]; then udevadm settle "$@"; else vdevadm settle "$@"; fi
+}
+report "begin kernel=$(uname -r) libudev=$(cat /etc/vdev-vm-libudev) manager=$manager"
 report "time init_ms=$(uptime_ms)"
 
 # --- vdevd on a tmpfs /dev: coldplug, then netlink. It writes to --ready-fd once listening
@@ -33,11 +39,20 @@ start_ms=$(uptime_ms)
 # The initramfs's own /dev (console and null, for the kernel and for ash's background
 # jobs) disappears under the tmpfs that vdevd mounts there first (--mount-tmpfs).
 [ -e /dev/null ] || mknod -m 666 /dev/null c 1 3
-vdevd --mount-tmpfs --devfs tmpfs --log-level info --log-target stderr --ready-fd 3 \
-  3>/run/vdevd-ready 2>/run/vdevd.log &
-read -r _ < /run/vdevd-ready || fail "vdevd never became ready"
-ready_ms=$(uptime_ms)
-vdevadm settle --timeout 120 || report "warning settle failed: $?"
+if [ "$manager" = udev ]; then
+  # As initramfs-tools' init-top/udev does: udevd on devtmpfs, then trigger and settle.
+  mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev
+  /lib/systemd/systemd-udevd --daemon 2>/run/vdevd.log
+  udevadm trigger --type=subsystems --action=add
+  udevadm trigger --type=devices --action=add
+  ready_ms=$(uptime_ms)
+else
+  vdevd --mount-tmpfs --devfs tmpfs --log-level info --log-target stderr --ready-fd 3 \
+    3>/run/vdevd-ready 2>/run/vdevd.log &
+  read -r _ < /run/vdevd-ready || fail "vdevd never became ready"
+  ready_ms=$(uptime_ms)
+fi
+settle --timeout 120 || report "warning settle failed: $?"
 settled_ms=$(uptime_ms)
 report "time vdevd_ready_ms=$((ready_ms - start_ms)) settle_ms=$((settled_ms - start_ms))"
 
@@ -63,7 +78,7 @@ while missing=$(missing_nodes) && [ -n "$missing" ]; do
   [ "$(uptime_ms)" -lt $deadline ] || { report "warning still missing after 90 s:$missing"; break; }
   sleep 0.2
 done
-vdevadm settle --timeout 60 || report "warning settle failed: $?"
+settle --timeout 60 || report "warning settle failed: $?"
 devices_ms=$(uptime_ms)
 report "time devices_complete_ms=$((devices_ms - start_ms))"
 
@@ -73,7 +88,8 @@ report "time devices_complete_ms=$((devices_ms - start_ms))"
 # With Debian's libudev, lvm2 and mdadm ask /run/udev/control whether a udev runs; without
 # an answer they make /dev/mapper nodes and /dev/VG links themselves. This file stands in
 # for the answer that vdev's libudev.so.1 gives; they then wait for vdevd (DM cookies).
-if [ "$(cat /etc/vdev-vm-libudev)" = debian ] && [ ! -e /run/udev/control ]; then
+if [ "$manager" = vdevd ] && [ "$(cat /etc/vdev-vm-libudev)" = debian ] &&
+  [ ! -e /run/udev/control ]; then
   mkdir -p /run/udev && : > /run/udev/control
 fi
 
@@ -97,26 +113,31 @@ else
     shift
     timeout 120 /sbin/lvm "$command" --config "$lvm_config" "$@" >>/run/lvm.log 2>&1
   }
-  lvm pvcreate -ff -y "$pv" && lvm vgcreate vdevvg "$pv" &&
+  # Fixed identities where the tools take them, so that two boots compare name by name.
+  lvm pvcreate -ff -y --norestorefile --uuid VdevPV-Test-Zoo0-0000-0000-0000-000001 "$pv" &&
+    lvm vgcreate vdevvg "$pv" &&
     lvm lvcreate -y -L 8m -n data vdevvg && lvm lvcreate -y -L 8m -n my-lv vdevvg ||
     report "error lvm failed: $(tr '\n' '|' < /run/lvm.log)"
-  vdevadm settle --timeout 60 || true
-  [ -e /dev/mapper/vdevvg-data ] && /sbin/mke2fs -q -t ext4 -L lvdata /dev/mapper/vdevvg-data
+  settle --timeout 60 || true
+  [ -e /dev/mapper/vdevvg-data ] && /sbin/mke2fs -q -t ext4 -L lvdata \
+    -U 2f6a3c10-57e1-4f4e-9d0a-5a1e0c0f0101 /dev/mapper/vdevvg-data
 fi
 raid_a=$(disk_with_serial vdev-raid-a)
 raid_b=$(disk_with_serial vdev-raid-b)
 if [ -n "$raid_a" ] && [ -n "$raid_b" ]; then
   timeout 120 /sbin/mdadm --create /dev/md/vdevraid --run --quiet --level=1 --raid-devices=2 \
-    --metadata=1.2 --assume-clean --homehost=vdevtest --name=vdevraid "$raid_a" "$raid_b" \
+    --metadata=1.2 --assume-clean --homehost=vdevtest --name=vdevraid \
+    --uuid=6cfb02f8:21dd00e1:422cbc53:fadce33a "$raid_a" "$raid_b" \
     >/run/mdadm.log 2>&1 || report "error mdadm failed: $(tr '\n' '|' < /run/mdadm.log)"
-  vdevadm settle --timeout 60 || true
+  settle --timeout 60 || true
   for md in /sys/block/md*; do
-    [ -e "$md" ] && /sbin/mke2fs -q -t ext4 -L mdfs "/dev/${md##*/}" && break
+    [ -e "$md" ] && /sbin/mke2fs -q -t ext4 -L mdfs -U 2f6a3c10-57e1-4f4e-9d0a-5a1e0c0f0102 \
+      "/dev/${md##*/}" && break
   done
 else
   report "error no virtio disks with serials vdev-raid-a and vdev-raid-b"
 fi
-vdevadm settle --timeout 60 || true
+settle --timeout 60 || true
 provision_end=$(uptime_ms)
 report "time provision_ms=$((provision_end - provision_start))"
 
@@ -137,5 +158,5 @@ find /dev -type b -o -type c | xargs stat -c 'VDEVVM node %n %A %a %t:%T %U %G'
 find /dev -type l | xargs stat -c 'VDEVVM link %N'
 ls /sys/class/net | sed 's/^/VDEVVM net /'
 grep -E 'warning|error' /run/vdevd.log | head -n 40 | sed 's/^/VDEVVM vdevd-log /'
-vdevadm control --exit || true
+if [ "$manager" = udev ]; then udevadm control --exit || true; else vdevadm control --exit || true; fi
 finish

@@ -14,7 +14,6 @@ build_dir=$(cd "${1:?usage: run-vm-test.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
 work=$build_dir/vm-work
-timeout=${VDEV_VM_TIMEOUT:-420}
 
 skip() { echo "vm: SKIP: $*"; exit 77; }
 now() { date +%s.%N; }
@@ -33,29 +32,8 @@ start=$(now)
 mkdir -p "$work"
 cache=$("$here/fetch-kernel.sh" "$build_dir") || skip "could not fetch Debian's kernel"
 echo "vm: kernel $(cat "$cache/kernel-version") ready after $(elapsed "$start") s"
-step=$(now)
-"$here/build-initramfs.sh" "$build_dir" "$cache" "$work/initramfs.cpio"
-"$here/zoo.sh" "$work/disks" > "$work/qemu-args"
-echo "vm: initramfs and disks built in $(elapsed "$step") s"
-
-# -smp 2 at most (the machine has two cores); no network behind the NIC; the guest powers
-# off when its report is done, and panics reboot, which -no-reboot turns into an exit.
-step=$(now)
-rm -f "$work/console.log"
 status=0
-# shellcheck disable=SC2046  # the zoo's options are words on purpose
-timeout "$timeout" qemu-system-x86_64 -accel tcg -smp 2 -m 1024 -no-reboot \
-  $(cat "$work/qemu-args") \
-  -kernel "$cache/vmlinuz" -initrd "$work/initramfs.cpio" \
-  -append "console=ttyS0 panic=-1 loglevel=4" \
-  -serial "file:$work/console.log" > "$work/qemu.log" 2>&1 || status=$?
-boot_seconds=$(elapsed "$step")
-echo "vm: qemu ran $boot_seconds s (exit $status); console log: $work/console.log"
-if [ "$status" -ne 0 ]; then
-  echo "vm: qemu's output:"; tail -n 20 "$work/qemu.log"
-  echo "vm: the console's last lines:"
-  grep -v '^VDEVVM \(node\|link\|sysdev\|uevent\|attr\) ' "$work/console.log" | tail -n 40
-fi
+"$here/boot-zoo.sh" "$build_dir" "$cache" "$work" || status=$?
 
 result=0
 /usr/bin/python3 "$here/check-report.py" "$work/console.log" "$here/expected-names.txt" \
