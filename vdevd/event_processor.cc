@@ -1,17 +1,42 @@
 #include "event_processor.h"
 
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include "common/device.h"
 #include "common/log.h"
+#include "common/unique_fd.h"
 #include "event_state.h"
 #include "node_policy.h"
 #include "rule_set.h"
 
 namespace vdev {
 namespace {
+
+// A rule's write.ATTR (udev's ATTR{name}="value"): written as it is, no newline added, below
+// sysfs only (a "../" too many for the device's depth is refused).
+void WriteAttribute(int sysfs, std::string_view devpath, const std::string& attribute,
+                    const std::string& value, const std::string& id) {
+  namespace fs = std::filesystem;
+  fs::path path = (fs::path(devpath).relative_path() / attribute).lexically_normal();
+  if (path.empty() || *path.begin() == "..") {
+    LogWarning("%s: write %s: outside sysfs, ignoring", id.c_str(), attribute.c_str());
+    return;
+  }
+  UniqueFd file(openat(sysfs, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  bool written = file && write(file.get(), value.data(), value.size()) ==
+                             static_cast<ssize_t>(value.size());
+  int saved = errno;
+  if (!written)
+    LogWarning("%s: write '%s' to %s: %s, ignoring", id.c_str(), value.c_str(),
+               attribute.c_str(), strerror(saved));
+}
 
 uint64_t NowUsec() {
   timespec now;
@@ -151,6 +176,12 @@ ProcessOutcome EventProcessor::Process(Uevent event, bool last_attempt) {
   if (!record.current_tags.empty()) published.Set("CURRENT_TAGS", JoinTags(record.current_tags));
   published.Set("USEC_INITIALIZED", std::to_string(record.usec_initialized));
 
+  for (const auto& [attribute, value] : state.attribute_writes) {
+    if (options_.write_attributes)
+      WriteAttribute(roots_.sysfs(), event.devpath(), attribute, value, id);
+    else
+      LogNotice("%s: would write '%s' to %s", id.c_str(), value.c_str(), attribute.c_str());
+  }
   for (const auto& program : state.run_programs) {
     if (auto ran = runner_.Run(program, published); !ran)
       LogWarning("%s: run '%s': %s, ignoring", id.c_str(), program.c_str(),

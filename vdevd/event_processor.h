@@ -22,6 +22,7 @@ namespace vdev {
 struct ProcessorOptions {
   bool devtmpfs = false;     // the kernel makes nodes; we only set owner and mode
   std::string dev_root_path = "/dev";  // prefix of DEVNAME and DEVLINKS in published events
+  bool write_attributes = true;  // false (--dry-run): rules' sysfs writes are only logged
 };
 
 class EventProcessor {

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/database.h"
@@ -37,6 +38,9 @@ struct EventState {
   int link_priority = 0;
   std::vector<std::string> tags;          // no duplicates
   std::vector<std::string> run_programs;  // command lines to run after the event is applied
+  // Sysfs attributes (relative to the device: "../uevent" is its parent's) and the values
+  // to write into them, in rule order, after the event is applied, before run_programs.
+  std::vector<std::pair<std::string, std::string>> attribute_writes;
 
   // Set by a builtin that found the device busy (a tool holds the disk's lock): nothing of
   // this attempt is applied and the event runs again a little later. last_attempt: no

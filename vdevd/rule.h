@@ -48,6 +48,7 @@ enum class ActionKind : unsigned char {
   kBuiltin,
   kWatch,
   kRun,
+  kWriteAttribute,
 };
 
 struct Action {
@@ -55,8 +56,9 @@ struct Action {
   int line = 0;
   unsigned number = 0;  // uid, gid or mode; kWatch: 1 to watch, 0 not to
   int priority = 0;
-  std::string name;  // kSet: the property; kOwner/kGroup: the name as written
-  Template value;    // kSymlink, kSet, kImport, kRun; kBuiltin: the arguments
+  std::string name;  // kSet: the property; kOwner/kGroup: the name as written;
+                     // kWriteAttribute: the attribute, relative to the device
+  Template value;    // kSymlink, kSet, kImport, kRun, kWriteAttribute; kBuiltin: the arguments
   std::vector<std::string> tags;
   const Builtin* builtin = nullptr;  // kBuiltin; resolved when the rules are loaded
   // kImportParent: the parent's properties to import are those matching one of names and

@@ -301,6 +301,17 @@ class RuleSet::Parser {
       auto compiled = CompileValue(key, value);
       if (!compiled) return tl::unexpected(compiled.error());
       action.value = std::move(*compiled);
+    } else if (key.starts_with("write.")) {
+      // udev's ATTR{name}="value" assignment.
+      std::string_view name = key.substr(6);
+      if (!IsDeviceAttributePath(name))
+        return Fail(EINVAL, "invalid attribute '" + std::string(name) +
+                                "': a path below the device, '../' only at its start");
+      action.kind = ActionKind::kWriteAttribute;
+      action.name = name;
+      auto compiled = CompileValue(key, value);
+      if (!compiled) return tl::unexpected(compiled.error());
+      action.value = std::move(*compiled);
     } else if (key == "tag") {
       action.kind = ActionKind::kTag;
       for (std::string_view tag : SplitWords(value)) {

@@ -118,6 +118,11 @@ class RuleSet::Context : public SubstitutionSource {
           action.value.Expand(*this, Escape::kCommand, &scratch_);
           if (!Trim(scratch_).empty()) AddUnique(state_.run_programs, std::string(Trim(scratch_)));
           break;
+        case ActionKind::kWriteAttribute:
+          scratch_.clear();
+          action.value.Expand(*this, Escape::kProperty, &scratch_);
+          state_.attribute_writes.emplace_back(action.name, scratch_);
+          break;
       }
     }
     return true;

@@ -67,6 +67,11 @@ bool IsValidAttributeName(std::string_view name) {
   return IsValidDevpath("/" + std::string(name));
 }
 
+bool IsDeviceAttributePath(std::string_view name) {
+  while (name.starts_with("../")) name.remove_prefix(3);
+  return IsValidAttributeName(name);
+}
+
 Result<Template> Template::Compile(std::string_view text) {
   Template compiled;
   compiled.text_ = text;

@@ -77,6 +77,11 @@ bool IsSafeLinkName(std::string_view link);
 // A sysfs attribute below a device: a relative path without empty, "." or ".." components.
 bool IsValidAttributeName(std::string_view name);
 
+// An attribute to write, relative to the device: a valid attribute name after any number
+// of leading "../" (udev's ATTR{../uevent}, the parent's). Whether it stays inside sysfs
+// depends on the device's depth: checked when it is written.
+bool IsDeviceAttributePath(std::string_view name);
+
 // Splits on ASCII whitespace, dropping empty words.
 std::vector<std::string_view> SplitWords(std::string_view text);
 

@@ -237,3 +237,60 @@ TEST_F(EventProcessorTest, DevtmpfsOnlySetsPermissions) {
 
 }  // namespace
 }  // namespace vdev
+
+namespace vdev {
+namespace {
+
+// write.ATTR (udev's ATTR{name}="value"): after the event, into the device's or, through
+// "../", a parent's attribute; never outside sysfs; only logged in a dry run.
+class AttributeWriteTest : public EventProcessorTest {
+ protected:
+  void UseRules(const char* text, bool write_attributes) {
+    auto rules = RuleSet::Parse("write.rules", text, FixedAccounts());
+    ASSERT_TRUE(rules) << rules.error().Message();
+    store_.Set(std::make_shared<const RuleSet>(std::move(*rules)));
+    ProcessorOptions options{false, "/tmp/devroot"};
+    options.write_attributes = write_attributes;
+    processor_ = std::make_unique<EventProcessor>(roots_, database_, nodes_, store_, runner_,
+                                                  options);
+  }
+  std::string Attribute(const std::string& path) {
+    return ReadFileAt(roots_.sysfs(), path, 4096).value_or("<missing>");
+  }
+  static constexpr const char* kRules =
+      "[poke]\n"
+      "subsystem = input\n"
+      "write.../trigger = change\n"
+      "write.own = %k\n"
+      "write.../../../../../../escape = no\n";
+};
+
+TEST_F(AttributeWriteTest, WritesTheDevicesAndItsParentsAttributesOnly) {
+  sysfs_.SetAttribute("/devices/virtual/input/input3", "trigger", "");
+  sysfs_.SetAttribute("/devices/virtual/input/input3/event3", "own", "");
+  ASSERT_NO_FATAL_FAILURE(UseRules(kRules, true));
+  processor_->Process(Event("add", "/devices/virtual/input/input3/event3"));
+  EXPECT_EQ(Attribute("devices/virtual/input/input3/trigger"), "change");
+  EXPECT_EQ(Attribute("devices/virtual/input/input3/event3/own"), "event3");
+  struct stat info;
+  EXPECT_NE(fstatat(roots_.sysfs(), "../escape", &info, 0), 0) << "written outside sysfs";
+  EXPECT_NE(fstatat(roots_.sysfs(), "escape", &info, 0), 0);
+}
+
+TEST_F(AttributeWriteTest, DryRunWritesNothing) {
+  sysfs_.SetAttribute("/devices/virtual/input/input3", "trigger", "untouched");
+  ASSERT_NO_FATAL_FAILURE(UseRules(kRules, false));
+  processor_->Process(Event("add", "/devices/virtual/input/input3/event3"));
+  EXPECT_EQ(Attribute("devices/virtual/input/input3/trigger"), "untouched\n");
+}
+
+TEST_F(AttributeWriteTest, AttributeNamesMustStayBelowTheDevice) {
+  for (const char* key : {"write./abs = x", "write.a/../b = x", "write.a//b = x",
+                          "write. = x", "write.../ = x"}) {
+    auto rules = RuleSet::Parse("bad.rules", std::string("[bad]\n") + key + "\n", FixedAccounts());
+    EXPECT_FALSE(rules) << key;
+  }
+}
+
+}  // namespace
+}  // namespace vdev

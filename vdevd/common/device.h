@@ -24,6 +24,8 @@ class Device {
   static Device FromEvent(int sysfs_fd, const Uevent& event);
 
   const std::string& devpath() const { return devpath_; }
+  // The sysfs root it was opened below (not owned), for builtins that read further afield.
+  int sysfs_fd() const { return sysfs_fd_; }
   // A parent's subsystem and properties are read on first use: a rule walking the parent
   // chain for one attribute should not pay for every ancestor's uevent file.
   const std::string& subsystem() const;

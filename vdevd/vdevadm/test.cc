@@ -191,6 +191,8 @@ int Test(const TestOptions& options) {
   }
   for (const auto& [key, value] : published.properties())
     printf("%s=%s\n", key.c_str(), value.c_str());
+  for (const auto& [attribute, value] : state.attribute_writes)
+    printf("write: %s = '%s'\n", attribute.c_str(), value.c_str());
   for (const auto& program : state.run_programs) printf("run: '%s'\n", program.c_str());
   if (state.watch && !remove) printf("watch: %s\n", node_name.c_str());
   return fflush(stdout) == 0 ? 0 : 1;
