@@ -8,7 +8,7 @@ packages="build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
   util-linux mount fdisk dosfstools e2fsprogs kmod procps
   libudev-dev python3-pyudev
-  qemu-system-x86 cpio xorriso"
+  qemu-system-x86 cpio xorriso busybox-static"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: not root; checking packages only" >&2

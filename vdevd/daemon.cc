@@ -39,7 +39,17 @@ size_t DefaultWorkers() {
   return std::clamp<size_t>(cpus, 2, 16);
 }
 
-// systemd-udevd answers on RUN/udev/control; two device managers must never share a /dev.
+std::string Describe(const Uevent& event) {
+  std::string text = std::string(event.action()) + " " + std::string(event.devpath()) + " (" +
+                     std::string(event.subsystem()) + ")";
+  if (auto devname = event.Get("DEVNAME")) text += " " + std::string(*devname);
+  if (auto links = event.Get("DEVLINKS")) text += " links: " + std::string(*links);
+  return text;
+}
+
+}  // namespace
+
+// systemd-udevd answers on RUN/udev/control.
 bool UdevdIsRunning(const std::string& run_path) {
   std::string path = run_path + "/udev/control";
   sockaddr_un address{};
@@ -51,26 +61,23 @@ bool UdevdIsRunning(const std::string& run_path) {
   return connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
 }
 
-std::string Describe(const Uevent& event) {
-  std::string text = std::string(event.action()) + " " + std::string(event.devpath()) + " (" +
-                     std::string(event.subsystem()) + ")";
-  if (auto devname = event.Get("DEVNAME")) text += " " + std::string(*devname);
-  if (auto links = event.Get("DEVLINKS")) text += " links: " + std::string(*links);
-  return text;
+// Every event enters the queue through here. A device the filter does not admit is
+// dropped before the table and the queue: it gets no node, link, record, fan-out or
+// builtin, and a reconcile never counts it as known (its synthesized events are dropped
+// here again). The table follows the events as they are queued, not as they finish, for
+// two reasons. A reconcile after an overflow must count an event still queued or running
+// as known: a device whose add is in flight and whose remove was lost would otherwise
+// keep its node and record. And the table must keep the kernel's DEVNAME: the published
+// one is below the dev root, and a remove synthesized from it would name the node by an
+// absolute path.
+void Daemon::Enqueue(Uevent&& event) {
+  if (!filter_.Admits(event)) {
+    ++filtered_;
+    return;
+  }
+  table_.Update(event);
+  queue_->Push(std::move(event));
 }
-
-// Every event enters the queue through here. The table follows the events as they are
-// queued, not as they finish, for two reasons. A reconcile after an overflow must count an
-// event still queued or running as known: a device whose add is in flight and whose remove
-// was lost would otherwise keep its node and record. And the table must keep the kernel's
-// DEVNAME: the published one is below the dev root, and a remove synthesized from it would
-// name the node by an absolute path.
-void Enqueue(DeviceTable& table, EventQueue& queue, Uevent&& event) {
-  table.Update(event);
-  queue.Push(std::move(event));
-}
-
-}  // namespace
 
 Daemon::Daemon(const DaemonOptions& options, const Roots& roots, Database& database,
                Processor processor, Reloader reload, ModuleLoader* modules)
@@ -79,7 +86,8 @@ Daemon::Daemon(const DaemonOptions& options, const Roots& roots, Database& datab
       database_(database),
       processor_(std::move(processor)),
       reload_(std::move(reload)),
-      modules_(modules) {}
+      modules_(modules),
+      filter_(options.allow, options.deny) {}
 
 Daemon::~Daemon() {
   // The loader outlives us; its callback posts to our loop.
@@ -153,8 +161,9 @@ Status Daemon::Start() {
     if (!netlink) return tl::unexpected(netlink.error());
     netlink_ = std::move(*netlink);
     // Watching nodes and asking sysfs for change events only makes sense against the real
-    // kernel: a replayed or dry run has no one to answer.
-    if (!options_.dry_run) {
+    // kernel: a replayed or dry run has no one to answer. Only nodes of managed devices
+    // are watched (the filter admitted their events).
+    if (!options_.dry_run && options_.block_watch) {
       // Notifications that led to no event (the device had gone) still answer a settle.
       auto watch = BlockWatch::Create(*loop_, roots_, [this] {
         if (control_) control_->NotifyProgress();
@@ -179,8 +188,10 @@ Status Daemon::Start() {
 }
 
 int Daemon::Run() {
+  if (!filter_.empty()) LogNotice("managing only: %s", filter_.Describe().c_str());
   if (auto started = Start(); !started) {
-    LogError("%s", started.error().Message().c_str());
+    start_error_ = started.error().Message();
+    LogError("%s", start_error_.c_str());
     return 1;
   }
   MaybeReady();
@@ -254,11 +265,11 @@ Status Daemon::StopExecQueue(bool stop) {
 void Daemon::Coldplug() {
   size_t count = 0;
   auto walked = WalkDevices(roots_.sysfs(), [&](Uevent&& event) {
-    Enqueue(table_, *queue_, std::move(event));
+    Enqueue(std::move(event));
     ++count;
   });
   if (!walked) LogError("coldplug: %s, ignoring", walked.error().Message().c_str());
-  LogInfo("coldplug: %zu devices", count);
+  LogInfo("coldplug: %zu devices, %zu left out by the filter", count, filtered_);
 }
 
 void Daemon::Reconcile() {
@@ -271,12 +282,12 @@ void Daemon::Reconcile() {
   std::vector<Uevent> events = table_.Reconcile(present);
   LogWarning("netlink overflow: events were lost; reconciled %zu devices with sysfs, %zu events",
              present.size(), events.size());
-  for (auto& event : events) Enqueue(table_, *queue_, std::move(event));
+  for (auto& event : events) Enqueue(std::move(event));
 }
 
 void Daemon::OnNetlinkReadable() {
   auto result =
-      netlink_->Drain([this](Uevent&& event) { Enqueue(table_, *queue_, std::move(event)); });
+      netlink_->Drain([this](Uevent&& event) { Enqueue(std::move(event)); });
   // The socket is drained now: what vanished during the walk is already in the queue.
   if (result.overflowed) Reconcile();
   // A drain may queue nothing (rejected datagrams, a reconcile with nothing to do); a
@@ -304,7 +315,7 @@ void Daemon::FeedReplay() {
       replay_done_ = true;
       return;
     }
-    Enqueue(table_, *queue_, std::move(**next));
+    Enqueue(std::move(**next));
   }
 }
 
@@ -338,7 +349,7 @@ void Daemon::ReprobePartitions(const std::string& disk_devpath) {
     if (!device || device->subsystem() != "block") continue;
     Uevent event = device->properties();
     event.Set("ACTION", "change");
-    Enqueue(table_, *queue_, std::move(event));
+    Enqueue(std::move(event));
   }
 }
 
@@ -386,6 +397,7 @@ void Daemon::MaybeReady() {
     close(options_.ready_fd);
   }
   LogNotice("ready: %zu devices known", table_.size());
+  if (ready_callback_) ready_callback_();
 }
 
 void Daemon::PruneStaleRecords() {

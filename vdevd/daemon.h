@@ -16,6 +16,7 @@
 #include "common/uevent.h"
 #include "control_server.h"
 #include "daemon_options.h"
+#include "device_filter.h"
 #include "device_table.h"
 #include "event_loop.h"
 #include "event_queue.h"
@@ -23,6 +24,11 @@
 #include "netlink_source.h"
 
 namespace vdev {
+
+// True when a systemd-udevd answers on RUN/udev/control: two device managers must never
+// share a /dev, so vdevd refuses to start (checked again in Run, and by main before a
+// --boot touches the dev root or --daemon forks).
+bool UdevdIsRunning(const std::string& run_path);
 
 class Daemon : public ControlHandler {
  public:
@@ -41,6 +47,12 @@ class Daemon : public ControlHandler {
   // work is done. Returns the process exit status.
   int Run();
 
+  // Runs once on the loop thread when the start-up coldplug has settled (after --ready-fd
+  // is written): the pid file, --daemon's parent and NOTIFY_SOCKET are told there.
+  void SetReadyCallback(std::function<void()> ready) { ready_callback_ = std::move(ready); }
+  // Why Run() failed to start, for --daemon's waiting parent ("" when it did not).
+  const std::string& start_error() const { return start_error_; }
+
   // ControlHandler
   bool IsSettled() override;
   void RequestExit() override { exit_requested_ = true; }
@@ -54,6 +66,8 @@ class Daemon : public ControlHandler {
   [[nodiscard]] Status AddSignals();
   void OnNetlinkReadable();
   void OnProcessed(const ProcessOutcome& done);
+  // The one way into the queue: drops what the --allow/--deny filter does not admit.
+  void Enqueue(Uevent&& event);
   void Coldplug();
   void Reconcile();
   void FeedReplay();
@@ -81,6 +95,10 @@ class Daemon : public ControlHandler {
   bool fanout_check_armed_ = false;
   UniqueFd signals_;
   DeviceTable table_;
+  DeviceFilter filter_;
+  size_t filtered_ = 0;  // events the filter dropped
+  std::function<void()> ready_callback_;
+  std::string start_error_;
 
   FILE* replay_ = nullptr;
   std::optional<ReplayReader> replay_reader_;  // one for the whole file: its line count

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -40,7 +41,10 @@ constexpr OptionSpec kOptions[] = {
     {"receive-buffer", Takes::kValue, true}, {"workers", Takes::kValue, true},
     {"event-timeout", Takes::kValue, true}, {"uevent-backlog", Takes::kValue, true},
     {"uevent-clients-per-uid", Takes::kValue, true}, {"help", Takes::kFlag, false},
-    {"version", Takes::kFlag, false},
+    {"version", Takes::kFlag, false},      {"daemon", Takes::kFlag, false},
+    {"boot", Takes::kFlag, false},         {"pid-file", Takes::kValue, true},
+    {"allow", Takes::kValue, true},        {"deny", Takes::kValue, true},
+    {"block-watch", Takes::kValue, true},
 };
 
 const OptionSpec* FindOption(std::string_view name) {
@@ -72,8 +76,10 @@ std::optional<bool> ParseBool(std::string_view text) {
 }
 
 // Applies one setting; returns an error text, empty when fine.
-std::string Apply(DaemonOptions& options, const Setting& setting, bool& rules_dirs_reset,
-                  bool& helper_dirs_reset) {
+// replaced names the list options (rules-dir, allow ...) whose defaults or config-file
+// values the current source has replaced already: the first one a source gives replaces.
+std::string Apply(DaemonOptions& options, const Setting& setting,
+                  std::set<std::string>& replaced) {
   const std::string& name = setting.name;
   const std::string& value = setting.value;
   auto flag = [&](bool& target) -> std::string {
@@ -87,10 +93,23 @@ std::string Apply(DaemonOptions& options, const Setting& setting, bool& rules_di
   else if (name == "run-dir") options.roots.run = value;
   else if (name == "rules-dir" || name == "helper-dir") {
     auto& dirs = name == "rules-dir" ? options.rules_dirs : options.helper_dirs;
-    bool& reset = name == "rules-dir" ? rules_dirs_reset : helper_dirs_reset;
-    if (!reset) dirs.clear();  // the first one given replaces the defaults
-    reset = true;
+    if (replaced.insert(name).second) dirs.clear();  // the first one given replaces the defaults
     dirs.push_back(value);
+  } else if (name == "allow" || name == "deny") {
+    auto pattern = DeviceFilter::ParsePattern(value);
+    if (!pattern) return pattern.error().context;
+    auto& list = name == "allow" ? options.allow : options.deny;
+    if (replaced.insert(name).second) list.clear();
+    list.push_back(std::move(*pattern));
+  } else if (name == "daemon") return flag(options.daemon);
+  else if (name == "boot") return flag(options.boot);
+  else if (name == "pid-file") {
+    if (value.empty()) return "expected a file name";
+    options.pid_file = value;
+  } else if (name == "block-watch") {
+    auto on = ParseBool(value);
+    if (!on || value.empty()) return "expected yes or no, got '" + value + "'";
+    options.block_watch = *on;
   } else if (name == "config") options.config_path = value;
   else if (name == "devfs") {
     if (value == "auto") options.devfs = DevfsMode::kAuto;
@@ -120,6 +139,7 @@ std::string Apply(DaemonOptions& options, const Setting& setting, bool& rules_di
     if (!level) return "unknown log level '" + value + "'";
     options.log_level = *level;
   } else if (name == "log-target") {
+    options.log_target_given = true;
     if (value == "stderr" || value == "console") options.log_target = LogTarget::kStderr;
     else if (value == "syslog") options.log_target = LogTarget::kSyslog;
     else return "expected stderr or syslog, got '" + value + "'";
@@ -181,21 +201,45 @@ const char* DaemonUsage() {
          "  --devfs auto|tmpfs|devtmpfs  who makes nodes (default auto)\n"
          "  --mount-tmpfs          mount a tmpfs on the dev root unless one is mounted there\n"
          "  --modules auto|yes|no  load the drivers devices ask for (MODALIAS) with libkmod;\n"
-         "                         auto: only when managing /dev from /sys (default auto)\n"
+         "                         auto: only when managing /dev from /sys with no --allow or\n"
+         "                         --deny (default auto)\n"
          "  --once                 coldplug, process until idle, exit\n"
          "  --replay FILE          read events from FILE ('-' = stdin) instead of netlink\n"
          "  --no-coldplug          do not walk sysfs at start\n"
-         "  --ready-fd N           write a newline to fd N once listening and coldplugged\n"
+         "  --ready-fd N           write a newline to fd N once listening and the coldplug has\n"
+         "                         settled (drivers it loaded included)\n"
+         "  --daemon               fork; the parent exits 0 once the daemon is ready, non-zero\n"
+         "                         with its error when it fails first; logs to syslog unless\n"
+         "                         --log-target is given\n"
+         "  --pid-file FILE        write the daemon's pid to FILE (default with --daemon:\n"
+         "                         RUN/vdev/vdevd.pid); a start is refused while it names a\n"
+         "                         live vdevd\n"
+         "  --boot                 boot-time device manager: mount a tmpfs on the dev root unless\n"
+         "                         a tmpfs or devtmpfs is there, then make what is missing of\n"
+         "                         console, null, zero, full, random, urandom, kmsg, tty, ptmx,\n"
+         "                         fd, stdin, stdout, stderr, core, pts/, shm/ and the nodes of\n"
+         "                         /lib/modules/RELEASE/modules.devname, before the coldplug\n"
+         "  --allow SUBSYS[:KERNEL]  manage only matching devices (globs), repeatable\n"
+         "  --deny SUBSYS[:KERNEL]   never manage matching devices, repeatable; a device is\n"
+         "                         managed when it matches an --allow (or none is given) and\n"
+         "                         no --deny. Others get no node, link, record or event.\n"
+         "                         For chroot/container instances: see INSTALL.md\n"
+         "  --block-watch yes|no   ask the kernel (sysfs uevent, BLKRRPART) for a change event\n"
+         "                         when a managed disk's node is closed after a write\n"
+         "                         (default yes)\n"
          "  --dry-run              print what would be done, change nothing\n"
          "  --check-config         only parse the config and rules\n"
          "  --log-level LEVEL      err, warning, notice, info or debug (default notice)\n"
-         "  --log-target T         stderr or syslog (default stderr)\n"
+         "  --log-target T         stderr or syslog (default stderr; syslog with --daemon)\n"
          "  --receive-buffer SIZE  netlink receive buffer (default 128M)\n"
          "  --workers N            worker threads (default: from the CPU count)\n"
          "  --event-timeout S      seconds a rule's program may run (default 180)\n"
          "  --uevent-backlog N     events a DEV/uevents client may leave unread before it is\n"
          "                         told it lost some (default 4096)\n"
-         "  --uevent-clients-per-uid N  DEV/uevents clients served per user (default 64)\n";
+         "  --uevent-clients-per-uid N  DEV/uevents clients served per user (default 64)\n"
+         "Config file: section [vdevd], keys as the long options ('_' or '-'), e.g.\n"
+         "  allow = block:loop*   (repeatable; the command line's list replaces the file's)\n"
+         "Signals: SIGTERM/SIGINT exit (the pid file is removed), SIGHUP reloads the rules.\n";
 }
 
 Result<DaemonOptions> ParseDaemonOptions(int argc, char** argv) {
@@ -235,20 +279,28 @@ Result<DaemonOptions> ParseDaemonOptions(int argc, char** argv) {
                             (config.error.empty() ? "syntax error" : config.error));
   }
 
-  bool rules_reset = false, helpers_reset = false;
+  std::set<std::string> replaced;
   for (const auto& setting : config.settings) {
-    std::string error = Apply(options, setting, rules_reset, helpers_reset);
+    std::string error = Apply(options, setting, replaced);
     if (!error.empty())
       return Fail(EINVAL, options.config_path + ": " + setting.name + ": " + error);
   }
-  // Directories named on the command line replace those of the config file.
-  rules_reset = helpers_reset = false;
+  // Lists (directories, allow, deny) given on the command line replace the config file's.
+  replaced.clear();
   for (const auto& setting : command_line) {
-    std::string error = Apply(options, setting, rules_reset, helpers_reset);
+    std::string error = Apply(options, setting, replaced);
     if (!error.empty()) return Fail(EINVAL, "--" + setting.name + ": " + error);
   }
   if (options.once && !options.replay_path.empty())
     return Fail(EINVAL, "--once and --replay cannot be combined");
+  if (options.daemon && (options.once || !options.replay_path.empty() || options.dry_run ||
+                         options.check_config))
+    return Fail(EINVAL, "--daemon cannot be combined with --once, --replay, --dry-run or "
+                        "--check-config");
+  if (options.boot && (options.dry_run || !options.replay_path.empty()))
+    return Fail(EINVAL, "--boot cannot be combined with --dry-run or --replay");
+  // A detached daemon's stderr goes nowhere.
+  if (options.daemon && !options.log_target_given) options.log_target = LogTarget::kSyslog;
   return options;
 }
 

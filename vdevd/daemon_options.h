@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "common/roots.h"
+#include "device_filter.h"
 
 namespace vdev {
 
@@ -29,12 +30,19 @@ struct DaemonOptions {
   std::string replay_path;   // "-" is stdin
   bool no_coldplug = false;
   int ready_fd = -1;
+  bool daemon = false;   // fork; the parent exits once the child is ready
+  bool boot = false;     // mount a tmpfs on the dev root if needed, make the static nodes
+  std::string pid_file;  // "" = none; --daemon defaults to RUN/vdev/vdevd.pid
+  // --allow / --deny SUBSYSTEM[:KERNELGLOB]: the devices this instance manages.
+  std::vector<DeviceFilter::Pattern> allow, deny;
+  bool block_watch = true;  // --block-watch: change events for nodes closed after a write
   bool dry_run = false;
   bool check_config = false;
   bool help = false;
   bool version = false;
   LogLevel log_level = LogLevel::kNotice;
   LogTarget log_target = LogTarget::kStderr;
+  bool log_target_given = false;  // --log-target (or log_target in the config) was set
   size_t receive_buffer = 128u << 20;  // netlink socket, forced
   size_t workers = 0;                  // 0: chosen from the CPU count
   double event_timeout = 180;          // seconds a rule's program may run

@@ -8,7 +8,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <cstring>
 #include <memory>
+#include <optional>
 
 #include "common/database.h"
 #include "common/fs_util.h"
@@ -16,14 +18,18 @@
 #include "common/roots.h"
 #include "daemon.h"
 #include "daemon_options.h"
+#include "daemonize.h"
 #include "builtin_kmod.h"
 #include "dev_mount.h"
 #include "event_processor.h"
 #include "module_loader.h"
 #include "node_writer.h"
+#include "pid_file.h"
 #include "rule_set.h"
 #include "rule_store.h"
+#include "service_notify.h"
 #include "spawn_program_runner.h"
+#include "static_nodes.h"
 
 namespace vdev {
 namespace {
@@ -34,10 +40,27 @@ void LogRuleErrors(const std::vector<std::string>& errors) {
 
 bool LoadsModules(const DaemonOptions& options) {
   if (options.modules != ModuleLoading::kAuto) return options.modules == ModuleLoading::kOn;
-  // A private dev root shares the machine's kernel with its real device manager.
+  // A private dev root shares the machine's kernel with its real device manager; so does
+  // a filtered instance (a chroot's /dev and /sys are spelled like the real ones).
+  if (!options.allow.empty() || !options.deny.empty()) return false;
   namespace fs = std::filesystem;
   return fs::path(options.roots.dev).lexically_normal() == "/dev" &&
          fs::path(options.roots.sysfs).lexically_normal() == "/sys";
+}
+
+// --daemon changes to "/" after the fork: every path must not depend on the old cwd.
+void MakePathsAbsolute(DaemonOptions& options) {
+  namespace fs = std::filesystem;
+  auto absolute = [](std::string& path) {
+    std::error_code ignored;
+    if (!path.empty()) path = fs::absolute(path, ignored).lexically_normal().string();
+  };
+  absolute(options.roots.dev);
+  absolute(options.roots.sysfs);
+  absolute(options.roots.run);
+  absolute(options.pid_file);
+  for (auto& dir : options.rules_dirs) absolute(dir);
+  for (auto& dir : options.helper_dirs) absolute(dir);
 }
 
 int Main(int argc, char** argv) {
@@ -68,7 +91,43 @@ int Main(int argc, char** argv) {
     return 0;
   }
   SetLogLevel(options.log_level);
+  const bool listen = !options.once && options.replay_path.empty();
+  if (options.daemon && options.pid_file.empty())
+    options.pid_file = options.roots.run + "/vdev/vdevd.pid";
+  if (options.daemon) MakePathsAbsolute(options);
+  // Before a --boot mounts anything on the dev root and before --daemon forks, so the
+  // message reaches the one who started us.
+  if (listen && !options.dry_run && !options.check_config && UdevdIsRunning(options.roots.run)) {
+    fprintf(stderr, "vdevd: systemd-udevd is running (%s/udev/control answers); refusing to "
+            "start a second device manager\n", options.roots.run.c_str());
+    return 1;
+  }
+  ServiceNotifier notifier = ServiceNotifier::FromEnvironment();
+
+  // Before any thread or socket: the worker and module-loader threads would not survive it.
+  std::optional<DaemonChild> detached;
+  if (options.daemon) {
+    auto forked = DaemonChild::Fork();
+    if (!forked) {
+      fprintf(stderr, "vdevd: %s\n", forked.error().Message().c_str());
+      return 1;
+    }
+    detached = std::move(*forked);
+  }
   SetLogTarget(options.log_target, "vdevd");
+  // Logs a fatal error and, with --daemon, hands it to the waiting parent.
+  auto fail = [&detached](const std::string& message) {
+    LogError("%s", message.c_str());
+    if (detached) detached->Failed(message);
+    return 1;
+  };
+
+  PidFile pid_file;
+  if (!options.pid_file.empty() && !options.check_config) {
+    auto created = PidFile::Create(options.pid_file);
+    if (!created) return fail(created.error().Message());
+    pid_file = std::move(*created);
+  }
 
   RuleLoadResult loaded = RuleSet::Load(options.rules_dirs);
   LogRuleErrors(loaded.errors);
@@ -80,43 +139,41 @@ int Main(int argc, char** argv) {
   if (options.dry_run) {
     // Nothing the dry run does may touch the real database or control socket.
     char run_template[] = "/tmp/vdevd-dry-run.XXXXXX";
-    if (!mkdtemp(run_template)) {
-      LogError("mkdtemp: %m");
-      return 1;
-    }
+    if (!mkdtemp(run_template)) return fail(std::string("mkdtemp: ") + strerror(errno));
     options.roots.run = run_template;
     LogNotice("dry run: nodes are only printed; database in %s", run_template);
   } else {
     // A private dev root that does not exist yet is made, as the run dir is.
-    if (auto made = MakeDirsAt(AT_FDCWD, options.roots.dev, 0755); !made) {
-      LogError("%s", made.error().Message().c_str());
-      return 1;
-    }
+    if (auto made = MakeDirsAt(AT_FDCWD, options.roots.dev, 0755); !made)
+      return fail(made.error().Message());
   }
-  if (options.mount_tmpfs && !options.dry_run) {
-    if (auto mounted = MountTmpfs(options.roots.dev); !mounted) {
-      LogError("%s", mounted.error().Message().c_str());
-      return 1;
-    }
+  if ((options.mount_tmpfs || options.boot) && !options.dry_run) {
+    if (auto mounted = MountTmpfs(options.roots.dev); !mounted)
+      return fail(mounted.error().Message());
   }
   if (options.devfs == DevfsMode::kAuto) {
     auto detected = DetectDevfs(options.roots.dev);
-    if (!detected) {
-      LogError("%s", detected.error().Message().c_str());
-      return 1;
-    }
+    if (!detected) return fail(detected.error().Message());
     options.devfs = *detected;
   }
 
   auto roots = Roots::Open(options.roots, /*create_state=*/true);
-  if (!roots) {
-    LogError("%s", roots.error().Message().c_str());
-    return 1;
-  }
+  if (!roots) return fail(roots.error().Message());
   auto database = Database::Open(roots->run(), /*create=*/true);
-  if (!database) {
-    LogError("%s", database.error().Message().c_str());
-    return 1;
+  if (!database) return fail(database.error().Message());
+  if (options.boot) {
+    // Before any uevent: what programs started meanwhile (and the rules' own) expect.
+    auto created = CreateStaticNodes(roots->dev(), BootStaticNodes(RunningKernelModulesDir()));
+    if (created) LogInfo("boot: %zu static nodes and links made", *created);
+  }
+  if (detached) {
+    // The dev root's null when it has one (a --boot on an empty /dev has just made it).
+    std::string null_path = options.roots.dev + "/null";
+    struct stat st;
+    if (stat(null_path.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) null_path = "/dev/null";
+    if (auto closed = detached->DetachStdio(null_path, options.log_target == LogTarget::kStderr);
+        !closed)
+      return fail(closed.error().Message());
   }
 
   std::unique_ptr<NodeWriter> nodes;
@@ -133,6 +190,7 @@ int Main(int argc, char** argv) {
   ProcessorOptions processor_options;
   processor_options.devtmpfs = options.devfs == DevfsMode::kDevtmpfs;
   processor_options.dev_root_path = options.roots.dev;
+  processor_options.write_attributes = !options.dry_run;
   EventProcessor processor(*roots, *database, *nodes, rules, runner, processor_options);
 
   auto reload = [&options, &rules]() -> Status {
@@ -164,8 +222,19 @@ int Main(int argc, char** argv) {
                     return processor.Process(std::move(event), last_attempt);
                   },
                   reload, loader);
+    daemon.SetReadyCallback([&detached, &notifier] {
+      if (detached) detached->Ready();
+      if (auto told = notifier.Ready(); !told)
+        LogWarning("%s, ignoring", told.error().Message().c_str());
+    });
     status = daemon.Run();
+    if (detached && !detached->reported()) {
+      detached->Failed(!daemon.start_error().empty() ? daemon.start_error()
+                                                     : "the daemon stopped before it was ready");
+    }
   }
+  if (auto told = notifier.Stopping(); !told)
+    LogDebug("%s, ignoring", told.error().Message().c_str());
   if (options.dry_run) {
     std::error_code ignored;
     std::filesystem::remove_all(options.roots.run, ignored);
