@@ -132,6 +132,7 @@ want=$(cd "$tree" && {
     kernel/drivers/scsi/virtio_scsi.ko kernel/drivers/block/virtio_blk.ko \
     kernel/drivers/block/loop.ko kernel/drivers/hid/hid-generic.ko \
     kernel/drivers/net/virtio_net.ko kernel/crypto/crc32c_generic.ko \
+    kernel/drivers/usb/serial/usbserial.ko kernel/drivers/usb/serial/ftdi_sio.ko \
     kernel/arch/x86/crypto/crc32c-intel.ko
 })
 # modules.dep: "kernel/x.ko: kernel/dep1.ko kernel/dep2.ko" with the full closure.

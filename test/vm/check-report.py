@@ -15,7 +15,7 @@ import sys
 def parse_report(path):
     report = {"sysdev": {}, "name": {}, "partname": {}, "attr": {}, "nodes": {}, "links": {},
               "modules": set(), "inserted": set(), "times": {}, "errors": [], "warnings": [],
-              "log": [], "net": [], "begin": None, "end": False}
+              "log": [], "net": [], "netprop": {}, "begin": None, "end": False}
     with open(path, errors="replace") as console:
         for raw in console:
             line = raw.rstrip("\r\n")
@@ -58,6 +58,9 @@ def parse_report(path):
                     report["links"][match.group(1)] = match.group(2)
             elif kind == "net":
                 report["net"].append(rest[0])
+            elif kind == "netprop":  # IFNAME KEY=VALUE (vdevd's database record)
+                name, _, value = rest[1].partition("=")
+                report["netprop"][(rest[0], name)] = value
             elif kind == "vdevd-log":
                 report["log"].append(" ".join(rest))
     return report
@@ -216,6 +219,25 @@ def main(console_log, expected_path, rules_dir, modules_dep):
                 else:
                     record("FAIL", f"{path} is {have[0]} {have[1]}:{have[2]}, "
                            f"expected {mode} {owner}:{group}")
+        elif kind == "netprop":
+            if_glob, name, value, requires = entry[1:5]
+            have = {ifname: v for (ifname, key), v in report["netprop"].items()
+                    if key == name and fnmatch.fnmatchcase(ifname, if_glob)}
+            missing_because = producer_missing(rules_dir, requires)
+            good = [ifname for ifname, v in have.items() if v == value]
+            if good:
+                if missing_because:
+                    record("now-produced", f"{good[0]} {name}={value} ({missing_because}, "
+                           "but the property exists: tighten its REQUIRES)")
+                else:
+                    record("ok", f"{good[0]} {name}={value}")
+            elif have:
+                wrong = ", ".join(f"{i} {name}={v}" for i, v in have.items())
+                record("FAIL", f"netprop {if_glob} {name} should be {value}: {wrong}")
+            elif missing_because:
+                record("expected-missing", f"netprop {if_glob} {name}={value} ({missing_because})")
+            else:
+                record("FAIL", f"netprop {if_glob} {name}={value} is missing")
         elif kind == "module":
             name = entry[1]
             autoloaded = module_closure(modules_dep, report["inserted"])

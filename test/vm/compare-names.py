@@ -29,11 +29,18 @@ IGNORED = ["/dev/console", "/dev/pts", "/dev/pts/*", "/dev/shm", "/dev/shm/*",
            "/dev/uevents", "/dev/uevents/*"]
 
 
-# What differs between two boots of the same machine: SCSI host numbers (USB storage is
-# probed asynchronously), and the UUIDs LVM gives a VG and its LVs.
+# What differs between two boots of the same machine: what the kernel numbers in the order
+# drivers probe (SCSI hosts, sd and sg names, input and hidraw numbers, disk sequence
+# numbers, device numbers of those), and the UUIDs LVM gives a VG and its LVs. The devpath
+# keeps each name's controller and port, so a link to the wrong device still differs.
 VOLATILE = [(re.compile(r"host[0-9]+"), "host*"),
             (re.compile(r"target[0-9]+:[0-9]+:[0-9]+"), "target*"),
             (re.compile(r"(^|/)[0-9]+:[0-9]+:[0-9]+:[0-9]+(?=/|$)"), r"\1H:C:T:L"),
+            (re.compile(r"(^|/)sd[a-z]+(?=[0-9]*(/|$))"), r"\1sd*"),
+            (re.compile(r"(^|/)(sg|input|event|mouse|hidraw)[0-9]+(?=/|$)"), r"\1\2*"),
+            (re.compile(r"(^|/)[0-9A-F]{4}:[0-9A-F]{4}:[0-9A-F]{4}\.[0-9A-F]{4}(?=/|$)"), r"\1HID"),
+            (re.compile(r"(^|/)(block|char)/[0-9]+:[0-9]+$"), r"\1\2/MAJ:MIN"),
+            (re.compile(r"by-diskseq/[0-9]+"), "by-diskseq/N"),
             (re.compile(r"dm-uuid-LVM-[0-9A-Za-z]{64}"), "dm-uuid-LVM-{uuid}")]
 
 

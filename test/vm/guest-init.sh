@@ -59,7 +59,7 @@ report "time vdevd_ready_ms=$((ready_ms - start_ms)) settle_ms=$((settled_ms - s
 # Settle waits for the module loader, but drivers that probe asynchronously (SCSI scans,
 # USB enumeration, HDA codecs) add devices after their modules are in: wait until the zoo
 # is complete (at most 90 s).
-expected_nodes="sr0 input/mice snd/controlC0 vda vdb vdc vport*p1 sd[a-z] sd[a-z] sd[a-z]"
+expected_nodes="sr0 input/mice snd/controlC0 vda vdb vdc vport*p1 sd[a-z] sd[a-z] sd[a-z] ttyUSB0"
 missing_nodes() {
   missing=""
   found=" "
@@ -157,6 +157,11 @@ grep -H '' /sys/dev/block/*/serial /sys/dev/block/*/dm/name 2>/dev/null |
 find /dev -type b -o -type c | xargs stat -c 'VDEVVM node %n %A %a %t:%T %U %G'
 find /dev -type l | xargs stat -c 'VDEVVM link %N'
 ls /sys/class/net | sed 's/^/VDEVVM net /'
+# Interfaces have no node: their net_id names are in the database record n<ifindex>.
+for net in /sys/class/net/*; do
+  sed -n "s|^E:\(ID_NET_NAME_[A-Z]*=.*\)|VDEVVM netprop ${net##*/} \1|p" \
+    "/run/udev/data/n$(cat "$net/ifindex")" 2>/dev/null
+done
 grep -E 'warning|error' /run/vdevd.log | head -n 40 | sed 's/^/VDEVVM vdevd-log /'
 if [ "$manager" = udev ]; then udevadm control --exit || true; else vdevadm control --exit || true; fi
 finish

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The VM test's device zoo: makes the disk images (raw, sparse) in a directory and prints
 # the qemu device options that attach them, with the other devices the test expects to be
-# named (USB keyboard and mouse, sound, a NIC with no network behind it, serial ports).
+# named (USB keyboard and mouse, sound, a NIC with no network behind it, serial ports, a
+# USB serial adapter: qemu attaches it only once its chardev opens, which a file backend
+# does and a null one never does).
 # Every UUID, label and serial is fixed: test/vm/expected-names.txt spells them out.
 #
 # Usage: test/vm/zoo.sh DIR > qemu-args    (needs sfdisk, mkfs.ext4, mkfs.vfat; xorriso
@@ -99,6 +101,7 @@ $cd_drive
 -device usb-storage,drive=usb0,bus=xhci.0,serial=VDEVUSB0001
 -device usb-kbd,bus=xhci.0
 -device usb-mouse,bus=xhci.0
+-chardev file,id=userial0,path=/dev/null -device usb-serial,bus=xhci.0,chardev=userial0
 -audiodev none,id=snd0 -device intel-hda -device hda-duplex,audiodev=snd0
 -device e1000,mac=52:54:00:12:34:56,romfile=
 -device virtio-serial-pci
