@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/device.h"
 #include "common/device_info.h"
 #include "common/fs_util.h"
 
@@ -44,28 +45,6 @@ bool IsRelevantEntry(DIR* dir, const dirent* entry) {
   if (entry->d_name[0] == '.') return false;
   unsigned char type = EntryType(dir, entry);
   return type == DT_DIR || type == DT_LNK;
-}
-
-// Resolves a relative link target found in `dir` (relative to the sysfs root) to a devpath.
-// The kernel's links point at real directories, so resolving ".." textually is exact.
-std::optional<std::string> ResolveLink(std::string_view dir, std::string_view target) {
-  if (target.starts_with('/')) return std::nullopt;
-  std::string path = "/" + std::string(dir);
-  while (!target.empty()) {
-    size_t slash = target.find('/');
-    std::string_view part = target.substr(0, slash);
-    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (path.size() <= 1) return std::nullopt;  // would leave the sysfs root
-      path.resize(path.rfind('/'));
-      continue;
-    }
-    path += '/';
-    path.append(part);
-  }
-  if (!IsValidDevpath(path)) return std::nullopt;
-  return path;
 }
 
 bool AnyMatches(const std::vector<std::string>& patterns, const std::string& text) {
@@ -260,7 +239,7 @@ Status Enumerator::ScanDirAndAddDevices(const std::string& dir) {
       char target[4096];
       ssize_t length = readlinkat(dirfd(stream->get()), entry->d_name, target, sizeof(target));
       if (length <= 0 || static_cast<size_t>(length) == sizeof(target)) continue;
-      devpath = ResolveLink(dir, std::string_view(target, length));
+      devpath = ResolveDevpathLink(dir, std::string_view(target, length));
     } else {
       devpath = "/" + dir + "/" + entry->d_name;
     }

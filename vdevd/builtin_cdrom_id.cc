@@ -18,13 +18,11 @@
 #include "cdrom_features.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
+#include "scsi_sg_io.h"
 
 namespace vdev {
 namespace {
 
-// A drive spinning up answers within seconds; one that never answers must not hold the event
-// for the kernel's default of a minute per command.
-constexpr unsigned kScsiTimeoutMs = 10000;
 constexpr uint8_t kInquiry = 0x12;  // GPCMD_INQUIRY
 
 // The outcome of one SCSI command: an errno, or the sense data of a CHECK CONDITION.
@@ -38,32 +36,16 @@ struct ScsiResult {
 
 // One CDB (its length is what the command defines), data from the device into buffer.
 ScsiResult RunScsi(int fd, std::span<const uint8_t> cdb, std::span<uint8_t> buffer) {
-  std::array<uint8_t, 16> command{};
-  std::memcpy(command.data(), cdb.data(), std::min(cdb.size(), command.size()));
-  std::array<uint8_t, 18> sense{};
-  sg_io_hdr io{};
-  io.interface_id = 'S';
-  io.cmd_len = static_cast<unsigned char>(cdb.size());
-  io.cmdp = command.data();
-  io.mx_sb_len = sense.size();
-  io.sbp = sense.data();
-  io.flags = SG_FLAG_LUN_INHIBIT | SG_FLAG_DIRECT_IO;
-  io.timeout = kScsiTimeoutMs;
-  if (buffer.empty()) {
-    io.dxfer_direction = SG_DXFER_NONE;
-  } else {
-    io.dxfer_direction = SG_DXFER_FROM_DEV;
-    io.dxferp = buffer.data();
-    io.dxfer_len = static_cast<unsigned>(buffer.size());
-  }
   ScsiResult result;
-  if (ioctl(fd, SG_IO, &io) < 0) {
-    result.error = errno;
+  auto sent = SendScsiCommand(fd, cdb, buffer);
+  if (!sent) {
+    result.error = sent.error().code;
     return result;
   }
-  if ((io.info & SG_INFO_OK_MASK) != SG_INFO_OK) {
+  if ((sent->header.info & SG_INFO_OK_MASK) != SG_INFO_OK) {
     result.error = EIO;
-    if (io.masked_status & 0x01)  // CHECK_CONDITION: fixed-format sense data
+    const auto& sense = sent->sense;
+    if (sent->header.masked_status & 0x01)  // CHECK_CONDITION: fixed-format sense data
       result.sense = (sense[2] & 0x0fu) << 16 | sense[12] << 8 | sense[13];
   }
   return result;

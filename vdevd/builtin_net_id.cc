@@ -116,37 +116,11 @@ std::optional<Device> SkipVirtio(std::optional<Device> device) {
   return device;
 }
 
-// The devpath a relative sysfs link in directory dir_devpath points at.
-std::string ResolveLink(std::string_view dir_devpath, std::string_view target) {
-  std::vector<std::string_view> parts;
-  auto push = [&](std::string_view path) {
-    while (!path.empty()) {
-      size_t slash = path.find('/');
-      std::string_view part = path.substr(0, slash);
-      if (part == "..") {
-        if (!parts.empty()) parts.pop_back();
-      } else if (!part.empty() && part != ".") {
-        parts.push_back(part);
-      }
-      if (slash == std::string_view::npos) break;
-      path = path.substr(slash + 1);
-    }
-  };
-  if (target.empty() || target[0] != '/') push(dir_devpath);
-  push(target);
-  std::string resolved;
-  for (std::string_view part : parts) {
-    resolved += '/';
-    resolved += part;
-  }
-  return resolved.empty() ? "/" : resolved;
-}
-
 std::optional<std::string> ReadLinkTarget(int sysfs_fd, const std::string& devpath,
                                           const std::string& name) {
   auto target = ReadLinkAt(sysfs_fd, devpath.substr(1) + "/" + name);
   if (!target) return std::nullopt;
-  return ResolveLink(devpath, *target);
+  return ResolveDevpathLink(devpath, *target);
 }
 
 // The entry names of a directory below the sysfs root, in the order the kernel lists them.

@@ -21,7 +21,7 @@
 #include "common/log.h"
 #include "common/numbers.h"
 #include "common/unique_fd.h"
-#include "vdevadm/timespan.h"
+#include "vdevadm/option_values.h"
 
 namespace vdev {
 namespace {
@@ -78,18 +78,6 @@ const option kOptions[] = {
 // Attributes the walk does not show: printed as their own keys, or meaningless in a rule.
 constexpr std::string_view kSkippedAttributes[] = {"uevent", "dev",       "modalias", "resource",
                                                    "driver", "subsystem", "module"};
-
-std::vector<std::string> SplitCommas(std::string_view text) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
-    if (comma > pos) parts.emplace_back(text.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return parts;
-}
 
 tl::unexpected<Error> Usage(std::string message) { return Fail(EINVAL, std::move(message)); }
 

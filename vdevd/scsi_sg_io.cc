@@ -15,10 +15,6 @@
 namespace vdev {
 namespace {
 
-// A command the drive does not answer is given up after this long (the kernel then aborts
-// it); ata_id allows 30 s, scsi_id 5 s. A worker must not wait half a minute on one disk.
-constexpr unsigned kCommandTimeoutMs = 10 * 1000;
-
 constexpr uint8_t kStatusCheckCondition = 0x02;
 constexpr uint8_t kStatusCommandTerminated = 0x22;
 constexpr uint16_t kDriverSense = 0x08;
@@ -29,32 +25,8 @@ constexpr uint16_t kHostTimeOut = 0x03;
 constexpr uint8_t kSenseRecoveredError = 0x01;
 constexpr uint8_t kSenseIllegalRequest = 0x05;
 
-struct SgResult {
-  sg_io_hdr_t header;
-  std::array<uint8_t, 32> sense;
-};
-
-// One SG_IO, data from the device into data[0, length). Fails only when the ioctl does.
-Result<SgResult> SendCommand(int fd, const uint8_t* cdb, size_t cdb_length, uint8_t* data,
-                             size_t length) {
-  SgResult result{};
-  sg_io_hdr_t& io = result.header;
-  io.interface_id = 'S';
-  io.cmd_len = static_cast<unsigned char>(cdb_length);
-  io.cmdp = const_cast<uint8_t*>(cdb);
-  io.mx_sb_len = static_cast<unsigned char>(result.sense.size());
-  io.sbp = result.sense.data();
-  io.dxfer_direction = SG_DXFER_FROM_DEV;
-  io.dxfer_len = static_cast<unsigned>(length);
-  io.dxferp = data;
-  io.timeout = kCommandTimeoutMs;
-  if (ioctl(fd, SG_IO, &io) < 0) return FailErrno("SG_IO");
-  io.sbp = nullptr;  // points into result, which moves
-  return result;
-}
-
 // scsi_id's sg_err_category: 0 for success (clean or recovered), else an errno.
-int Category(const SgResult& result) {
+int Category(const ScsiCommandResult& result) {
   const sg_io_hdr_t& io = result.header;
   unsigned status = io.status & 0x7e;
   if (status == 0 && io.host_status == 0 && io.driver_status == 0) return 0;
@@ -91,6 +63,26 @@ bool HasAtaStatusReturn(const std::array<uint8_t, 32>& sense, bool allow_fixed_f
 
 }  // namespace
 
+Result<ScsiCommandResult> SendScsiCommand(int fd, std::span<const uint8_t> cdb,
+                                          std::span<uint8_t> data) {
+  ScsiCommandResult result{};
+  sg_io_hdr_t& io = result.header;
+  io.interface_id = 'S';
+  io.cmd_len = static_cast<unsigned char>(cdb.size());
+  io.cmdp = const_cast<uint8_t*>(cdb.data());
+  io.mx_sb_len = static_cast<unsigned char>(result.sense.size());
+  io.sbp = result.sense.data();
+  io.dxfer_direction = data.empty() ? SG_DXFER_NONE : SG_DXFER_FROM_DEV;
+  io.dxfer_len = static_cast<unsigned>(data.size());
+  io.dxferp = data.empty() ? nullptr : data.data();
+  io.timeout = kScsiCommandTimeoutMs;
+  if (ioctl(fd, SG_IO, &io) < 0) return FailErrno("SG_IO");
+  io.cmdp = nullptr;
+  io.sbp = nullptr;  // points into result, which moves
+  io.dxferp = nullptr;
+  return result;
+}
+
 Result<UniqueFd> OpenIdentityNode(int dev_fd, const Device& device) {
   std::string_view name = device.properties().devname();
   if (name.starts_with("/dev/")) name.remove_prefix(5);
@@ -111,7 +103,7 @@ Result<std::string> ScsiInquiry(int fd, bool evpd, uint8_t page, size_t length) 
   const uint8_t cdb[6] = {0x12, static_cast<uint8_t>(evpd ? 1 : 0), page,
                           0,    static_cast<uint8_t>(length),       0};
   std::string data(length, '\0');
-  auto sent = SendCommand(fd, cdb, sizeof(cdb), reinterpret_cast<uint8_t*>(data.data()), length);
+  auto sent = SendScsiCommand(fd, cdb, std::span(reinterpret_cast<uint8_t*>(data.data()), length));
   if (!sent) return tl::unexpected(sent.error());
   if (int error = Category(*sent); error != 0) {
     char what[48];
@@ -124,7 +116,7 @@ Result<std::string> ScsiInquiry(int fd, bool evpd, uint8_t page, size_t length) 
 Result<std::string> AtaScsiInquiry(int fd) {
   const uint8_t cdb[6] = {0x12, 0, 0, 0, 36, 0};
   std::string data(36, '\0');
-  auto sent = SendCommand(fd, cdb, sizeof(cdb), reinterpret_cast<uint8_t*>(data.data()), 36);
+  auto sent = SendScsiCommand(fd, cdb, std::span(reinterpret_cast<uint8_t*>(data.data()), 36));
   if (!sent) return tl::unexpected(sent.error());
   const sg_io_hdr_t& io = sent->header;
   if (io.status != 0 || io.host_status != 0 || io.driver_status != 0)
@@ -140,11 +132,11 @@ Result<std::array<uint8_t, 512>> AtaIdentify(int fd, AtaIdentifyCommand command)
   const uint8_t cdb16[16] = {0x85, 4 << 1, 0x2e, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, ata_command, 0};
   const uint8_t cdb12[12] = {0xa1, 4 << 1, 0x2e, 0, 1, 0, 0, 0, 0, ata_command, 0, 0};
   std::array<uint8_t, 512> data{};
-  auto sent = SendCommand(fd, cdb16, sizeof(cdb16), data.data(), data.size());
+  auto sent = SendScsiCommand(fd, cdb16, data);
   bool answered = sent && HasAtaStatusReturn(sent->sense, !packet);
   if (!answered && !packet) {
     data.fill(0);
-    sent = SendCommand(fd, cdb12, sizeof(cdb12), data.data(), data.size());
+    sent = SendScsiCommand(fd, cdb12, data);
     answered = sent && HasAtaStatusReturn(sent->sense, true);
   }
   if (!sent) return tl::unexpected(sent.error());

@@ -1,10 +1,14 @@
-// SG_IO commands for the identity builtins (ata_id, scsi_id): SCSI INQUIRY and ATA IDENTIFY
-// through ATA PASS-THROUGH, on an open block node, each bounded by a command timeout.
+// SG_IO commands for the builtins that question drives (ata_id, scsi_id, cdrom_id): one
+// primitive, SCSI INQUIRY and ATA IDENTIFY through ATA PASS-THROUGH, on an open block node,
+// each bounded by a command timeout.
 #pragma once
+
+#include <scsi/sg.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "common/device.h"
@@ -12,6 +16,21 @@
 #include "common/unique_fd.h"
 
 namespace vdev {
+
+// A command the drive does not answer is given up after this long (the kernel then aborts
+// it); ata_id allows 30 s, scsi_id 5 s. A worker must not wait half a minute on one disk.
+inline constexpr unsigned kScsiCommandTimeoutMs = 10 * 1000;
+
+// What one SG_IO returned: the header's status fields and the sense data.
+struct ScsiCommandResult {
+  sg_io_hdr_t header;  // its pointers are cleared: they pointed at the caller's buffers
+  std::array<uint8_t, 32> sense;
+};
+
+// One SG_IO: cdb to the device, data (may be empty) from it, kScsiCommandTimeoutMs at most.
+// Fails only when the ioctl does; the command's own outcome is in the result.
+[[nodiscard]] Result<ScsiCommandResult> SendScsiCommand(int fd, std::span<const uint8_t> cdb,
+                                                        std::span<uint8_t> data);
 
 // scsi_id's INQUIRY allocation length (SCSI_INQ_BUFF_LEN): what it reads of any page.
 inline constexpr size_t kScsiInquiryLength = 254;

@@ -11,6 +11,7 @@
 #include "common/fs_util.h"
 #include "common/log.h"
 #include "common/numbers.h"
+#include "substitution.h"
 
 namespace vdev {
 namespace {
@@ -25,34 +26,6 @@ StaticNode Link(const char* name, const char* target) {
 }
 StaticNode Directory(const char* name, mode_t mode) {
   return {name, Kind::kDirectory, 0, 0, mode, {}};
-}
-
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t start = line.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos) break;
-    size_t end = line.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = line.size();
-    fields.push_back(line.substr(start, end - start));
-    pos = end;
-  }
-  return fields;
-}
-
-// A name from a file must stay below the dev root.
-bool SafeName(std::string_view name) {
-  if (name.empty() || name.front() == '/') return false;
-  size_t pos = 0;
-  while (pos <= name.size()) {
-    size_t end = name.find('/', pos);
-    if (end == std::string_view::npos) end = name.size();
-    std::string_view part = name.substr(pos, end - pos);
-    if (part.empty() || part == "." || part == "..") return false;
-    pos = end + 1;
-  }
-  return true;
 }
 
 Status CreateOne(int dev_fd, const StaticNode& node) {
@@ -112,10 +85,11 @@ std::vector<StaticNode> ParseModulesDevname(std::string_view text) {
     std::string_view line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    auto fields = Fields(line);
+    auto fields = SplitWords(line);
     if (fields.size() != 3) continue;
     std::string_view name = fields[1], number = fields[2];
-    if (!SafeName(name) || number.size() < 4 || (number[0] != 'c' && number[0] != 'b')) continue;
+    if (!IsSafeLinkName(name) || number.size() < 4 || (number[0] != 'c' && number[0] != 'b'))
+      continue;
     size_t colon = number.find(':');
     if (colon == std::string_view::npos) continue;
     auto major = ParseNumber<unsigned>(number.substr(1, colon - 1));

@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "common/uevent.h"
 #include "common/unique_fd.h"
-#include "vdevadm/timespan.h"
+#include "vdevadm/option_values.h"
 
 namespace vdev {
 namespace {
@@ -109,18 +109,6 @@ std::pair<std::string, std::optional<std::string>> ParseKeyValue(std::string_vie
   size_t equals = text.find('=');
   if (equals == std::string_view::npos) return {std::string(text), std::nullopt};
   return {std::string(text.substr(0, equals)), std::string(text.substr(equals + 1))};
-}
-
-std::vector<std::string> SplitCommas(std::string_view text) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    if (comma == std::string_view::npos) comma = text.size();
-    if (comma > pos) parts.emplace_back(text.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return parts;
 }
 
 bool Glob(const std::string& pattern, const std::string& text) {

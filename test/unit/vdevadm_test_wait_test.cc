@@ -25,7 +25,7 @@
 #include "common/unique_fd.h"
 #include "fixtures/fake_sysfs.h"
 #include "fixtures/temp_dir.h"
-#include "vdevadm/timespan.h"
+#include "vdevadm/option_values.h"
 
 extern char** environ;
 

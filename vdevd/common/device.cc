@@ -4,6 +4,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "common/fs_util.h"
 
 namespace vdev {
@@ -16,25 +18,6 @@ std::string SysnameOf(std::string_view devpath) {
   return name;
 }
 
-// Resolves "../../devices/x" (a link found at link_dir) to the devpath "/devices/x".
-std::optional<std::string> ResolveDevpathLink(std::string_view link_dir, std::string_view target) {
-  std::string path = "/" + std::string(link_dir);
-  while (!target.empty()) {
-    size_t slash = target.find('/');
-    std::string_view part = target.substr(0, slash);
-    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (path.empty()) return std::nullopt;  // would climb out of the sysfs root
-      path.resize(path.rfind('/'));
-      continue;
-    }
-    path += '/';
-    path.append(part);
-  }
-  if (!IsValidDevpath(path)) return std::nullopt;
-  return path;
-}
 
 }  // namespace
 
@@ -130,6 +113,27 @@ std::string DeviceId(std::string_view subsystem, std::optional<dev_t> devnum,
 
 std::string DeviceId(const Uevent& event) {
   return DeviceId(event.subsystem(), event.devnum(), event.ifindex(), SysnameOf(event.devpath()));
+}
+
+std::optional<std::string> ResolveDevpathLink(std::string_view link_dir, std::string_view target) {
+  if (target.starts_with('/')) return std::nullopt;
+  while (link_dir.starts_with('/')) link_dir.remove_prefix(1);
+  std::string path = "/" + std::string(link_dir);
+  while (!target.empty()) {
+    size_t slash = target.find('/');
+    std::string_view part = target.substr(0, slash);
+    target = slash == std::string_view::npos ? std::string_view() : target.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (path.size() <= 1) return std::nullopt;  // would climb out of the sysfs root
+      path.resize(std::max<size_t>(path.rfind('/'), 1));
+      continue;
+    }
+    if (path.size() > 1) path += '/';
+    path.append(part);
+  }
+  if (!IsValidDevpath(path)) return std::nullopt;
+  return path;
 }
 
 Result<std::string> DevpathFromDevnum(int sysfs_fd, bool block, dev_t devnum) {

@@ -68,6 +68,12 @@ std::string DeviceId(std::string_view subsystem, std::optional<dev_t> devnum,
                      std::optional<int> ifindex, std::string_view sysname);
 std::string DeviceId(const Uevent& event);
 
+// The devpath a relative sysfs link found in directory link_dir (below the sysfs root, with
+// or without a leading '/') points at: "../../devices/x" in "dev/block" is "/devices/x".
+// The kernel's links point at real directories, so resolving ".." textually is exact.
+// nullopt for an absolute target, one that climbs out of the sysfs root, or no devpath.
+std::optional<std::string> ResolveDevpathLink(std::string_view link_dir, std::string_view target);
+
 // The devpath of the device with this node number, found through sysfs's dev/block or
 // dev/char links. ENOENT when no such device exists.
 [[nodiscard]] Result<std::string> DevpathFromDevnum(int sysfs_fd, bool block, dev_t devnum);

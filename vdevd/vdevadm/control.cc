@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "common/numbers.h"
 #include "vdevadm/commands.h"
-#include "vdevadm/timespan.h"
+#include "vdevadm/option_values.h"
 
 namespace vdev {
 namespace {

@@ -15,7 +15,7 @@
 #include "common/control_protocol.h"
 #include "common/log.h"
 #include "vdevadm/commands.h"
-#include "vdevadm/timespan.h"
+#include "vdevadm/option_values.h"
 
 namespace vdev {
 namespace {

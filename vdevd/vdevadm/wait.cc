@@ -31,7 +31,7 @@
 #include "common/unique_fd.h"
 #include "netlink_source.h"
 #include "vdevadm/commands.h"
-#include "vdevadm/timespan.h"
+#include "vdevadm/option_values.h"
 
 namespace vdev {
 namespace {

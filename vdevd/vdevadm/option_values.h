@@ -1,6 +1,6 @@
-// ParseTimespan: the durations udevadm's options take ("10", "2.5s", "500ms", "1min 30s",
-// "infinity"), as systemd's parse_sec reads them. Header-only: the trigger command in
-// vdevd_core and the vdevadm front ends share it.
+// Values of udevadm's options: durations ("10", "2.5s", "500ms", "1min 30s", "infinity") as
+// systemd's parse_sec reads them, and comma-separated lists. Header-only: the trigger and
+// info commands in vdevd_core and the vdevadm front ends share it.
 #pragma once
 
 #include <cmath>
@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vdev {
 
@@ -65,6 +66,19 @@ inline std::optional<double> ParseTimespan(std::string_view text) {
     total += number * multiplier;
   }
   return total;
+}
+
+// "a,b,,c" -> a, b, c (as udevadm's --subsystem-match=a,b and --property=A,B).
+inline std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    if (comma > pos) parts.emplace_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return parts;
 }
 
 }  // namespace vdev
