@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "common/fs_util.h"
 #include "common/log.h"
 #include "partition_table.h"
 
@@ -82,23 +83,16 @@ void BlockWatch::Forget(const std::string& devpath) {
 }
 
 void BlockWatch::OnReadable() {
-  alignas(inotify_event) char buffer[4096];
-  for (;;) {
-    ssize_t length = read(inotify_.get(), buffer, sizeof(buffer));
-    if (length <= 0) return;
-    for (char* p = buffer; p < buffer + length;) {
-      auto* event = reinterpret_cast<inotify_event*>(p);
-      p += sizeof(inotify_event) + event->len;
-      auto found = watched_by_wd_.find(event->wd);
-      if (found == watched_by_wd_.end()) continue;
-      if (event->mask & IN_IGNORED) {  // the node went away: its watch is gone too
-        wd_by_devpath_.erase(found->second.devpath);
-        watched_by_wd_.erase(found);
-        continue;
-      }
-      if (event->mask & IN_CLOSE_WRITE) RequestChange(found->second.devpath);
+  DrainInotify(inotify_.get(), [this](const inotify_event& event) {
+    auto found = watched_by_wd_.find(event.wd);
+    if (found == watched_by_wd_.end()) return;
+    if (event.mask & IN_IGNORED) {  // the node went away: its watch is gone too
+      wd_by_devpath_.erase(found->second.devpath);
+      watched_by_wd_.erase(found);
+      return;
     }
-  }
+    if (event.mask & IN_CLOSE_WRITE) RequestChange(found->second.devpath);
+  });
 }
 
 bool BlockWatch::RereadChangedTable(const std::string& devpath) {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/fs_util.h"
 #include "common/log.h"
 #include "common/uevent_dir.h"
 
@@ -125,32 +126,24 @@ void ClientFanout::Watch() {
 
 void ClientFanout::HandleNotifications() {
   if (!inotify_) return;
-  alignas(inotify_event) char buffer[8192];
   bool rescan = false;
-  for (;;) {
-    ssize_t length = read(inotify_.get(), buffer, sizeof(buffer));
-    if (length < 0 && errno == EINTR) continue;
-    if (length <= 0) break;
-    for (char* at = buffer; at < buffer + length;) {
-      const auto* event = reinterpret_cast<const inotify_event*>(at);
-      at += sizeof(inotify_event) + event->len;
-      if (event->mask & IN_Q_OVERFLOW) {
-        rescan = true;
-        continue;
-      }
-      if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-        LogError("uevents: the directory was removed or moved; no new clients are found");
-        watching_ = false;
-        continue;
-      }
-      if (event->len == 0) continue;
-      std::string name(event->name);  // NUL-padded
-      if (!IsClientDirName(name)) continue;
-      if (event->mask & (IN_DELETE | IN_MOVED_FROM)) Drop(name);
-      // Only directories can be clients: a symlink or FIFO is never even opened.
-      if ((event->mask & (IN_CREATE | IN_MOVED_TO)) && (event->mask & IN_ISDIR)) Register(name);
+  DrainInotify(inotify_.get(), [&](const inotify_event& event) {
+    if (event.mask & IN_Q_OVERFLOW) {
+      rescan = true;
+      return;
     }
-  }
+    if (event.mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
+      LogError("uevents: the directory was removed or moved; no new clients are found");
+      watching_ = false;
+      return;
+    }
+    if (event.len == 0) return;
+    std::string name(event.name);  // NUL-padded
+    if (!IsClientDirName(name)) return;
+    if (event.mask & (IN_DELETE | IN_MOVED_FROM)) Drop(name);
+    // Only directories can be clients: a symlink or FIFO is never even opened.
+    if ((event.mask & (IN_CREATE | IN_MOVED_TO)) && (event.mask & IN_ISDIR)) Register(name);
+  });
   if (rescan) Rescan();
 }
 

@@ -259,15 +259,7 @@ bool ControlServer::HandleRequest(int fd, std::string_view text) {
         LogInfo("control: reload requested by pid %d", client.pid);
         Status reloaded = handler_.Reload();
         if (!reloaded) reply = FormatErrorReply(reloaded.error().Message());
-        // The handler may have reached back into the server (NotifyProgress, Publish) and
-        // dropped clients: look this one up again.
-        auto found = clients_.find(fd);
-        if (found == clients_.end()) return false;
-        if (!Reply(found->second, reply)) {
-          DropClient(fd);
-          return false;
-        }
-        return true;
+        return ReplyAfterHandler(fd, reply);
       }
       case ControlCommand::kStopExecQueue:
       case ControlCommand::kStartExecQueue: {
@@ -276,14 +268,7 @@ bool ControlServer::HandleRequest(int fd, std::string_view text) {
                 client.pid);
         Status paused = handler_.StopExecQueue(stop);
         if (!paused) reply = FormatErrorReply(paused.error().Message());
-        // As for reload: the handler may have reached back into the server.
-        auto found = clients_.find(fd);
-        if (found == clients_.end()) return false;
-        if (!Reply(found->second, reply)) {
-          DropClient(fd);
-          return false;
-        }
-        return true;
+        return ReplyAfterHandler(fd, reply);
       }
       case ControlCommand::kLogLevel:
         SetLogLevel(request->level);
@@ -293,6 +278,16 @@ bool ControlServer::HandleRequest(int fd, std::string_view text) {
     }
   }
   if (!Reply(client, reply)) {
+    DropClient(fd);
+    return false;
+  }
+  return true;
+}
+
+bool ControlServer::ReplyAfterHandler(int fd, std::string_view reply) {
+  auto found = clients_.find(fd);
+  if (found == clients_.end()) return false;
+  if (!Reply(found->second, reply)) {
     DropClient(fd);
     return false;
   }

@@ -100,6 +100,9 @@ class ControlServer {
   [[nodiscard]] bool HandleRequest(int fd, std::string_view text);
   // False when the reply could not be sent; the caller then drops the client.
   [[nodiscard]] bool Reply(Client& client, std::string_view reply);
+  // Reply after a handler call that may have reached back into the server (NotifyProgress,
+  // Publish) and dropped clients: fd is looked up again. False when the client is gone.
+  [[nodiscard]] bool ReplyAfterHandler(int fd, std::string_view reply);
   void DropClient(int fd);
 
   EventLoop& loop_;

@@ -122,4 +122,18 @@ std::string_view BaseName(std::string_view path) {
   return path.substr(slash + 1);
 }
 
+void DrainInotify(int inotify_fd, const std::function<void(const inotify_event&)>& handle) {
+  alignas(inotify_event) char buffer[8192];
+  for (;;) {
+    ssize_t length = read(inotify_fd, buffer, sizeof(buffer));
+    if (length < 0 && errno == EINTR) continue;
+    if (length <= 0) return;
+    for (char* at = buffer; at < buffer + length;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(at);
+      at += sizeof(inotify_event) + event->len;
+      handle(*event);
+    }
+  }
+}
+
 }  // namespace vdev

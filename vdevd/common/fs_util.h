@@ -1,8 +1,10 @@
 // File-system helpers that work relative to a directory fd, never through absolute paths.
 #pragma once
 
+#include <sys/inotify.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -42,5 +44,8 @@ std::string_view BaseName(std::string_view path);
 
 // A unique name for temporary files created by this process ("<prefix>.<pid>.<n>").
 std::string TemporaryName(std::string_view prefix);
+
+// Reads a non-blocking inotify fd until it is empty, handing each event to handle.
+void DrainInotify(int inotify_fd, const std::function<void(const inotify_event&)>& handle);
 
 }  // namespace vdev

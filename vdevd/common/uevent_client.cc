@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/fs_util.h"
 #include "common/numbers.h"
 #include "common/uevent_dir.h"
 
@@ -203,17 +204,9 @@ Result<UeventClient::Received> UeventClient::Receive() {
 }
 
 Status UeventClient::DrainNotifications() {
-  alignas(inotify_event) char buffer[4096];
-  for (;;) {
-    ssize_t length = read(inotify_.get(), buffer, sizeof(buffer));
-    if (length < 0 && errno == EINTR) continue;
-    if (length <= 0) break;
-    for (char* at = buffer; at < buffer + length;) {
-      const auto* event = reinterpret_cast<const inotify_event*>(at);
-      at += sizeof(inotify_event) + event->len;
-      if (event->mask & (IN_DELETE_SELF | IN_IGNORED)) gone_ = true;
-    }
-  }
+  DrainInotify(inotify_.get(), [this](const inotify_event& event) {
+    if (event.mask & (IN_DELETE_SELF | IN_IGNORED)) gone_ = true;
+  });
   if (gone_) return Fail(ENODEV, "uevents client directory " + name_ + " was removed");
   return Ok();
 }

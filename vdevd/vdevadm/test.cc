@@ -127,6 +127,7 @@ int Test(const TestOptions& options) {
   // not load drivers.
   ModuleLoaderOptions module_options;
   module_options.dry_run = true;
+  module_options.threads = 1;  // one device asks for a module or two
   auto modules = ModuleLoader::Create(module_options);
   SetKmodBuiltinLoader(modules ? modules->get() : nullptr);
   AccountResolver accounts = AccountResolver::System();
